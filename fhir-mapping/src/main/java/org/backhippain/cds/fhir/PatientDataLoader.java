@@ -1,0 +1,323 @@
+package org.backhippain.cds.fhir;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.parser.DataFormatException;
+import ca.uhn.fhir.parser.IParser;
+import ca.uhn.fhir.parser.LenientErrorHandler;
+import ca.uhn.fhir.rest.client.api.IGenericClient;
+import ca.uhn.fhir.rest.client.api.IRestfulClientFactory;
+import ca.uhn.fhir.rest.client.api.ServerValidationModeEnum;
+import ca.uhn.fhir.rest.client.exceptions.FhirClientConnectionException;
+import ca.uhn.fhir.rest.client.interceptor.BearerTokenAuthInterceptor;
+import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+import org.backhippain.cds.fhir.PatientRecord.KeyOutcome;
+import org.backhippain.cds.fhir.PatientRecord.Source;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Resource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns one hook call's prefetch into typed R4 resources, fetching from the EHR's FHIR server what
+ * the EHR did not send: in parallel, with the request's bearer token, all within one time budget.
+ * Logs one line per request (keys, sources, counts, timings; never resource content or tokens).
+ */
+public final class PatientDataLoader {
+  private static final Logger log = LoggerFactory.getLogger(PatientDataLoader.class);
+
+  private final FhirContext fhir;
+  private final FetchSettings settings;
+  private final ExecutorService executor;
+
+  public PatientDataLoader(FhirContext fhir, FetchSettings settings, ExecutorService executor) {
+    this.fhir = fhir;
+    this.settings = settings;
+    this.executor = executor;
+    IRestfulClientFactory clients = fhir.getRestfulClientFactory();
+    clients.setServerValidationMode(ServerValidationModeEnum.NEVER);
+    int budgetMillis = (int) settings.budget().toMillis();
+    clients.setSocketTimeout(budgetMillis);
+    clients.setConnectTimeout(Math.min(budgetMillis, 1000));
+    clients.setConnectionRequestTimeout(budgetMillis);
+  }
+
+  /**
+   * Loads every template's data.
+   *
+   * @throws RequiredDataUnavailableException when a required key cannot be had
+   */
+  public PatientRecord load(List<PrefetchTemplate> templates, DataRequest request) {
+    long start = System.nanoTime();
+    long deadline = start + settings.budget().toNanos();
+    Map<String, KeyData> results = new LinkedHashMap<>();
+    Map<String, Future<KeyData>> pending = new LinkedHashMap<>();
+    IGenericClient client = request.fhirServer() == null ? null : client(request);
+
+    for (PrefetchTemplate template : templates) {
+      PrefetchValue value = request.prefetch().get(template.key());
+      String why = "not prefetched";
+      Bundle partial = null;
+      if (value instanceof PrefetchValue.NoData) {
+        results.put(template.key(), KeyData.noData());
+        continue;
+      }
+      if (value instanceof PrefetchValue.Json json) {
+        Parsed parsed = parse(template, json.text());
+        if (parsed.data != null && parsed.next == null) {
+          results.put(template.key(), parsed.data);
+          continue;
+        }
+        why = parsed.problem;
+        partial = parsed.next;
+      }
+      String query = PrefetchTokens.resolve(template.query(), request.tokens());
+      if (client == null) {
+        results.put(template.key(), KeyData.unavailable(why + "; no fhirServer"));
+      } else if (query == null) {
+        results.put(template.key(), KeyData.unavailable("unresolved prefetch token"));
+      } else {
+        Bundle first = partial;
+        pending.put(
+            template.key(),
+            executor.submit(
+                () -> {
+                  long t0 = System.nanoTime();
+                  return fetch(client, template, query, first, deadline).took(t0);
+                }));
+      }
+    }
+
+    for (Map.Entry<String, Future<KeyData>> entry : pending.entrySet()) {
+      results.put(entry.getKey(), await(entry.getValue(), deadline).tookAtLeast(start));
+    }
+    PatientRecord record = assemble(templates, results, start);
+    logSummary(record, start);
+    return record;
+  }
+
+  private IGenericClient client(DataRequest request) {
+    IGenericClient client = fhir.newRestfulGenericClient(stripSlash(request.fhirServer()));
+    if (request.accessToken() != null && !request.accessToken().isBlank()) {
+      client.registerInterceptor(new BearerTokenAuthInterceptor(request.accessToken()));
+    }
+    return client;
+  }
+
+  private static String stripSlash(String url) {
+    return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+  }
+
+  private KeyData await(Future<KeyData> future, long deadline) {
+    long remaining = deadline - System.nanoTime();
+    try {
+      return future.get(Math.max(remaining, 0), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      future.cancel(true);
+      return KeyData.unavailable("timeout after budget");
+    } catch (ExecutionException e) {
+      return KeyData.unavailable(describe(e.getCause()));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      future.cancel(true);
+      return KeyData.unavailable("interrupted");
+    }
+  }
+
+  private KeyData fetch(
+      IGenericClient client, PrefetchTemplate template, String query, Bundle first, long deadline) {
+    if (template.isRead()) {
+      String id = query.substring(query.indexOf('/') + 1);
+      IBaseResource resource = client.read().resource(template.resourceType()).withId(id).execute();
+      if (!template.accepts(resource.fhirType())) {
+        return KeyData.unavailable("server returned " + resource.fhirType());
+      }
+      return KeyData.fetched(List.of((Resource) resource));
+    }
+    Bundle page =
+        first != null ? first : client.search().byUrl(query).returnBundle(Bundle.class).execute();
+    List<Resource> resources = new ArrayList<>(entries(template, page));
+    int pages = 1;
+    while (page.getLink(Bundle.LINK_NEXT) != null) {
+      if (pages >= settings.pageCap()) {
+        return KeyData.unavailable("search cut short at page cap " + settings.pageCap());
+      }
+      if (System.nanoTime() > deadline) {
+        return KeyData.unavailable("timeout while paging");
+      }
+      page = client.loadPage().next(page).execute();
+      resources.addAll(entries(template, page));
+      pages++;
+    }
+    return KeyData.fetched(resources);
+  }
+
+  private Parsed parse(PrefetchTemplate template, String json) {
+    IBaseResource resource;
+    try {
+      resource = parser().parseResource(json);
+    } catch (DataFormatException | ClassCastException | IllegalArgumentException e) {
+      return Parsed.problem("prefetch not parseable FHIR");
+    }
+    String type = resource.fhirType();
+    if ("OperationOutcome".equals(type)) {
+      return Parsed.problem("prefetch was an OperationOutcome");
+    }
+    if (template.isRead()) {
+      return template.accepts(type)
+          ? Parsed.ok(KeyData.prefetched(List.of((Resource) resource)))
+          : Parsed.problem("prefetch was " + type);
+    }
+    if (!(resource instanceof Bundle bundle)) {
+      return Parsed.problem("prefetch was " + type + ", not a Bundle");
+    }
+    if (bundle.getLink(Bundle.LINK_NEXT) != null) {
+      return new Parsed(null, bundle, "prefetch search has more pages");
+    }
+    return Parsed.ok(KeyData.prefetched(entries(template, bundle)));
+  }
+
+  private IParser parser() {
+    return fhir.newJsonParser().setParserErrorHandler(new LenientErrorHandler(false));
+  }
+
+  private static List<Resource> entries(PrefetchTemplate template, Bundle bundle) {
+    List<Resource> out = new ArrayList<>();
+    for (Bundle.BundleEntryComponent entry : bundle.getEntry()) {
+      Resource resource = entry.getResource();
+      if (resource != null && template.accepts(resource.fhirType())) {
+        out.add(resource);
+      }
+    }
+    return out;
+  }
+
+  private PatientRecord assemble(
+      List<PrefetchTemplate> templates, Map<String, KeyData> results, long start) {
+    Patient patient = null;
+    List<Resource> resources = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    Set<String> unavailable = new java.util.LinkedHashSet<>();
+    List<KeyOutcome> outcomes = new ArrayList<>();
+    for (PrefetchTemplate template : templates) {
+      KeyData data = results.get(template.key());
+      outcomes.add(
+          new KeyOutcome(
+              template.key(), data.source, data.resources.size(), data.millis, data.reason));
+      if (template.required() && data.source == Source.UNAVAILABLE) {
+        throw new RequiredDataUnavailableException(template.key(), data.reason);
+      }
+      if (template.required() && template.isRead() && data.resources.isEmpty()) {
+        throw new RequiredDataUnavailableException(template.key(), "no data");
+      }
+      if (data.source == Source.UNAVAILABLE) {
+        unavailable.add(template.key());
+        continue;
+      }
+      for (Resource resource : data.resources) {
+        if (resource instanceof Patient p && template.isRead()) {
+          patient = p;
+        } else if (!resource.hasIdElement() || seen.add(identity(resource))) {
+          resources.add(resource);
+        }
+      }
+    }
+    return new PatientRecord(patient, resources, unavailable, outcomes);
+  }
+
+  private static String identity(Resource resource) {
+    return resource.fhirType() + "/" + resource.getIdElement().getIdPart();
+  }
+
+  private void logSummary(PatientRecord record, long start) {
+    String keys =
+        record.outcomes().stream()
+            .map(
+                o ->
+                    o.key()
+                        + "="
+                        + o.source()
+                        + "("
+                        + o.resourceCount()
+                        + ", "
+                        + o.millis()
+                        + " ms"
+                        + (o.reason() == null ? "" : ", " + o.reason())
+                        + ")")
+            .collect(Collectors.joining(" "));
+    long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    if (record.unavailable().isEmpty()) {
+      log.debug("patient data loaded in {} ms: {}", millis, keys);
+    } else {
+      log.warn("patient data incomplete after {} ms: {}", millis, keys);
+    }
+  }
+
+  /** Names a fetch failure by kind and status only (no bodies, no URLs with tokens). */
+  static String describe(Throwable error) {
+    if (error instanceof BaseServerResponseException e) {
+      return "FHIR server answered HTTP " + e.getStatusCode();
+    }
+    if (error instanceof FhirClientConnectionException) {
+      return "FHIR server unreachable or too slow";
+    }
+    if (error instanceof DataFormatException) {
+      return "FHIR server sent malformed FHIR";
+    }
+    if (error instanceof ClassCastException) {
+      return "FHIR server sent the wrong resource type";
+    }
+    return "FHIR fetch failed (" + error.getClass().getSimpleName() + ")";
+  }
+
+  private record Parsed(KeyData data, Bundle next, String problem) {
+    static Parsed ok(KeyData data) {
+      return new Parsed(data, null, null);
+    }
+
+    static Parsed problem(String problem) {
+      return new Parsed(null, null, problem);
+    }
+  }
+
+  private record KeyData(Source source, List<Resource> resources, long millis, String reason) {
+    static KeyData noData() {
+      return new KeyData(Source.NO_DATA, List.of(), 0, null);
+    }
+
+    static KeyData prefetched(List<Resource> resources) {
+      return new KeyData(Source.PREFETCH, resources, 0, null);
+    }
+
+    static KeyData fetched(List<Resource> resources) {
+      return new KeyData(Source.FETCHED, resources, 0, null);
+    }
+
+    static KeyData unavailable(String reason) {
+      return new KeyData(Source.UNAVAILABLE, List.of(), 0, reason);
+    }
+
+    KeyData took(long startNanos) {
+      long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+      return new KeyData(source, resources, millis, reason);
+    }
+
+    /** A failed wait is timed from the request start; a completed fetch keeps its own time. */
+    KeyData tookAtLeast(long requestStartNanos) {
+      return millis > 0 || source != Source.UNAVAILABLE ? this : took(requestStartNanos);
+    }
+  }
+}

@@ -1,0 +1,30 @@
+package org.backhippain.cds.fhir;
+
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Replaces CDS Hooks prefetch tokens ({@code {{context.patientId}}}) in a template query. */
+final class PrefetchTokens {
+  private static final Pattern TOKEN = Pattern.compile("\\{\\{\\s*([A-Za-z0-9_.]+)\\s*}}");
+
+  private PrefetchTokens() {}
+
+  /**
+   * Resolves every token; returns {@code null} when a token has no value (such a query cannot be
+   * run, so its key counts as unavailable).
+   */
+  static String resolve(String query, Map<String, String> tokens) {
+    Matcher m = TOKEN.matcher(query);
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      String value = tokens.get(m.group(1));
+      if (value == null || value.isBlank()) {
+        return null;
+      }
+      m.appendReplacement(out, Matcher.quoteReplacement(value));
+    }
+    m.appendTail(out);
+    return out.toString();
+  }
+}

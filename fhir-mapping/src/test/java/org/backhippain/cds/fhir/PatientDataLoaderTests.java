@@ -1,0 +1,214 @@
+package org.backhippain.cds.fhir;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ca.uhn.fhir.context.FhirContext;
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.backhippain.cds.fhir.PatientRecord.Source;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Condition;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Resource;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Prefetch semantics of CDS Hooks 2.0 §Prefetch Template and the clinical spec §2. */
+class PatientDataLoaderTests {
+  static final FhirContext FHIR = FhirContext.forR4Cached();
+  static final List<PrefetchTemplate> TEMPLATES =
+      List.of(
+          PrefetchTemplate.of("patient", "Patient/{{context.patientId}}", true),
+          PrefetchTemplate.of("conditions", "Condition?patient={{context.patientId}}", true),
+          PrefetchTemplate.of("procedures", "Procedure?patient={{context.patientId}}", false));
+  static WireMockServer server;
+  static ExecutorService executor;
+  PatientDataLoader loader;
+
+  @BeforeAll
+  static void start() {
+    server = new WireMockServer(WireMockConfiguration.options().dynamicPort());
+    server.start();
+    executor = Executors.newFixedThreadPool(4);
+  }
+
+  @AfterAll
+  static void stop() {
+    server.stop();
+    executor.shutdownNow();
+  }
+
+  @BeforeEach
+  void reset() {
+    server.resetAll();
+    loader = new PatientDataLoader(FHIR, new FetchSettings(Duration.ofMillis(800), 3), executor);
+  }
+
+  static String json(Resource resource) {
+    return FHIR.newJsonParser().encodeResourceToString(resource);
+  }
+
+  static Patient patient() {
+    Patient patient = new Patient();
+    patient.setId("p1");
+    return patient;
+  }
+
+  static Bundle searchset(Resource... resources) {
+    Bundle bundle = new Bundle().setType(Bundle.BundleType.SEARCHSET);
+    for (Resource r : resources) {
+      bundle.addEntry().setResource(r);
+    }
+    return bundle;
+  }
+
+  static Condition condition(String id) {
+    Condition c = new Condition();
+    c.setId(id);
+    return c;
+  }
+
+  DataRequest request(Map<String, PrefetchValue> prefetch, String fhirServer) {
+    return new DataRequest(fhirServer, "tok", Map.of("context.patientId", "p1"), prefetch);
+  }
+
+  Map<String, PrefetchValue> full() {
+    Map<String, PrefetchValue> prefetch = new HashMap<>();
+    prefetch.put("patient", PrefetchValue.json(json(patient())));
+    prefetch.put("conditions", PrefetchValue.json(json(searchset(condition("c1")))));
+    prefetch.put("procedures", PrefetchValue.json(json(searchset())));
+    return prefetch;
+  }
+
+  @Test
+  void fullPrefetchNeedsNoServer() {
+    PatientRecord record = loader.load(TEMPLATES, request(full(), null));
+    assertThat(record.patient().getIdPart()).isEqualTo("p1");
+    assertThat(record.resources()).extracting(Resource::getIdPart).containsExactly("c1");
+    assertThat(record.unavailable()).isEmpty();
+    assertThat(record.outcomes()).allMatch(o -> o.source() == Source.PREFETCH);
+  }
+
+  @Test
+  void nullMeansNoDataAndIsNotFetched() {
+    Map<String, PrefetchValue> prefetch = full();
+    prefetch.put("procedures", PrefetchValue.noData());
+    PatientRecord record = loader.load(TEMPLATES, request(prefetch, server.baseUrl()));
+    assertThat(record.unavailable()).isEmpty();
+    assertThat(server.getAllServeEvents()).isEmpty();
+  }
+
+  @Test
+  void anAbsentOptionalKeyWithoutServerIsUnavailable() {
+    Map<String, PrefetchValue> prefetch = full();
+    prefetch.remove("procedures");
+    assertThat(loader.load(TEMPLATES, request(prefetch, null)).unavailable())
+        .containsExactly("procedures");
+  }
+
+  @Test
+  void anOperationOutcomeOrWrongTypeIsFetchedInstead() {
+    server.stubFor(
+        get(urlPathEqualTo("/Condition"))
+            .willReturn(
+                aResponse()
+                    .withHeader("Content-Type", "application/fhir+json")
+                    .withBody(json(searchset(condition("c9"))))));
+    server.stubFor(
+        get(urlPathEqualTo("/Procedure"))
+            .willReturn(
+                aResponse()
+                    .withHeader("Content-Type", "application/fhir+json")
+                    .withBody(json(searchset()))));
+    Map<String, PrefetchValue> prefetch = full();
+    prefetch.put("conditions", PrefetchValue.json(json(new OperationOutcome())));
+    prefetch.put("procedures", PrefetchValue.json(json(patient())));
+    PatientRecord record = loader.load(TEMPLATES, request(prefetch, server.baseUrl()));
+    assertThat(record.resources()).extracting(Resource::getIdPart).containsExactly("c9");
+    server.verify(getRequestedFor(urlPathEqualTo("/Condition")));
+    server.verify(getRequestedFor(urlPathEqualTo("/Procedure")));
+  }
+
+  @Test
+  void patientNullIsRequiredDataUnavailable() {
+    Map<String, PrefetchValue> prefetch = full();
+    prefetch.put("patient", PrefetchValue.noData());
+    assertThatThrownBy(() -> loader.load(TEMPLATES, request(prefetch, server.baseUrl())))
+        .isInstanceOf(RequiredDataUnavailableException.class)
+        .extracting(e -> ((RequiredDataUnavailableException) e).key())
+        .isEqualTo("patient");
+  }
+
+  @Test
+  void malformedPrefetchIsTreatedAsAbsent() {
+    Map<String, PrefetchValue> prefetch = full();
+    prefetch.put("procedures", PrefetchValue.json("{\"resourceType\": \"Bundle\", "));
+    assertThat(loader.load(TEMPLATES, request(prefetch, null)).unavailable())
+        .containsExactly("procedures");
+  }
+
+  @Test
+  void pagesAreFollowedUpToTheCapThenTheKeyIsUnavailable() {
+    Map<String, PrefetchValue> prefetch = full();
+    prefetch.remove("procedures");
+    for (int page = 1; page <= 5; page++) {
+      Bundle bundle = searchset(condition("proc-" + page));
+      bundle
+          .getEntryFirstRep()
+          .setResource(new org.hl7.fhir.r4.model.Procedure().setId("pr" + page));
+      bundle.addLink().setRelation("next").setUrl(server.baseUrl() + "/page" + (page + 1));
+      server.stubFor(
+          get(urlPathEqualTo(page == 1 ? "/Procedure" : "/page" + page))
+              .willReturn(
+                  aResponse()
+                      .withHeader("Content-Type", "application/fhir+json")
+                      .withBody(json(bundle))));
+    }
+    PatientRecord record = loader.load(TEMPLATES, request(prefetch, server.baseUrl()));
+    assertThat(record.unavailable()).containsExactly("procedures");
+    assertThat(record.outcomes())
+        .filteredOn(o -> o.key().equals("procedures"))
+        .singleElement()
+        .satisfies(o -> assertThat(o.reason()).contains("page cap 3"));
+  }
+
+  @Test
+  void tokensResolveAndAQueryWithAnUnknownTokenIsUnavailable() {
+    assertThat(
+            PrefetchTokens.resolve(
+                "Condition?patient={{context.patientId}}", Map.of("context.patientId", "7")))
+        .isEqualTo("Condition?patient=7");
+    assertThat(PrefetchTokens.resolve("Encounter/{{context.encounterId}}", Map.of())).isNull();
+    assertThat(
+            PrefetchTokens.resolve(
+                "Practitioner/{{userPractitionerId}}", Map.of("userPractitionerId", "dr1")))
+        .isEqualTo("Practitioner/dr1");
+  }
+
+  @Test
+  void templatesKnowTheirResourceTypes() {
+    PrefetchTemplate meds =
+        PrefetchTemplate.of(
+            "medications",
+            "MedicationRequest?patient={{context.patientId}}&_include=MedicationRequest:medication",
+            false);
+    assertThat(meds.resourceType()).isEqualTo("MedicationRequest");
+    assertThat(meds.alsoAccepted()).containsExactly("Medication");
+    assertThat(meds.isRead()).isFalse();
+    assertThat(TEMPLATES.get(0).isRead()).isTrue();
+  }
+}
