@@ -1,0 +1,108 @@
+package org.backhippain.cds.cql;
+
+import ca.uhn.fhir.context.FhirContext;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import org.hl7.fhir.r4.model.Bundle;
+
+/**
+ * One clinical test case of the content ({@code input/tests/<Library>/<case>/}): the patient's
+ * resources ({@code bundle.json}), the hook, the fixed evaluation date and the exact rule ids whose
+ * cards must be returned ({@code case.json}); order hooks add {@code draftOrders.json}. Cases are
+ * data: an informaticist adds one without writing Java.
+ *
+ * @param draftOrders the order hooks' {@code context.draftOrders}, or {@code null}
+ * @param selections the order-select {@code context.selections}, or {@code null} (all drafts)
+ */
+public record ContentCase(
+    String library,
+    String name,
+    String description,
+    String hook,
+    LocalDate evaluationDate,
+    String patientId,
+    List<String> expectedCards,
+    Bundle bundle,
+    Bundle draftOrders,
+    List<String> selections) {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  public ContentCase {
+    expectedCards = List.copyOf(expectedCards);
+    selections = selections == null ? null : List.copyOf(selections);
+  }
+
+  /** {@code Library/case-folder}, e.g. {@code PtReferral/pos-21-days}. */
+  public String id() {
+    return library + "/" + name;
+  }
+
+  /** Every case of the content, in folder order. */
+  public static List<ContentCase> all(ContentPackage content, FhirContext fhir) {
+    var parser = fhir.newJsonParser();
+    List<ContentCase> cases = new ArrayList<>();
+    for (String path : content.paths("input/tests")) {
+      if (!path.endsWith("/case.json")) {
+        continue;
+      }
+      String folder = path.substring(0, path.length() - "case.json".length());
+      String[] parts = folder.split("/");
+      JsonNode json = read(content.file(path).orElseThrow(), path);
+      Bundle bundle =
+          parser.parseResource(
+              Bundle.class,
+              content
+                  .file(folder + "bundle.json")
+                  .orElseThrow(() -> new IllegalStateException(folder + ": no bundle.json")));
+      Bundle drafts =
+          content
+              .file(folder + "draftOrders.json")
+              .map(text -> parser.parseResource(Bundle.class, text))
+              .orElse(null);
+      List<String> expected = new ArrayList<>();
+      json.path("expectedCards").forEach(n -> expected.add(n.asText()));
+      List<String> selections = null;
+      if (json.has("selections")) {
+        selections = new ArrayList<>();
+        for (JsonNode n : json.get("selections")) {
+          selections.add(n.asText());
+        }
+      }
+      cases.add(
+          new ContentCase(
+              parts[parts.length - 2],
+              parts[parts.length - 1],
+              json.path("description").asText(),
+              required(json, "hook", path),
+              LocalDate.parse(required(json, "evaluationDate", path)),
+              required(json, "patientId", path),
+              expected,
+              bundle,
+              drafts,
+              selections));
+    }
+    return cases;
+  }
+
+  private static String required(JsonNode json, String field, String path) {
+    JsonNode value = json.get(field);
+    if (value == null || value.asText().isBlank()) {
+      throw new IllegalStateException(path + ": missing \"" + field + "\"");
+    }
+    return value.asText();
+  }
+
+  private static JsonNode read(String text, String path) {
+    try {
+      return JSON.readTree(text);
+    } catch (IOException e) {
+      throw new UncheckedIOException(path + ": not JSON", e);
+    }
+  }
+}

@@ -1,0 +1,35 @@
+package org.backhippain.cds.cql;
+
+import ca.uhn.fhir.context.FhirContext;
+import java.util.List;
+
+/**
+ * Build-time check of the content: translates every CQL library and verifies that every rule's
+ * PlanDefinition names a library that exposes the defines the service reads. Run by the cql-library
+ * build (exec-maven-plugin, process-test-classes); a problem fails the build, naming the file, line
+ * and column.
+ */
+public final class CqlCheck {
+  private CqlCheck() {}
+
+  public static void main(String[] args) {
+    long start = System.nanoTime();
+    ContentPackage content = ContentPackage.load(FhirContext.forR4Cached());
+    CqlCompilation compilation = CqlCompilation.of(content);
+    List<String> problems =
+        new java.util.ArrayList<>(
+            compilation.problems().stream().map(CqlCompilation.Problem::toString).toList());
+    if (problems.isEmpty()) {
+      problems.addAll(RuleCatalog.contractProblems(content, compilation));
+    }
+    long millis = (System.nanoTime() - start) / 1_000_000;
+    if (!problems.isEmpty()) {
+      problems.forEach(p -> System.err.println("[CQL ERROR] " + p));
+      throw new IllegalStateException(
+          problems.size() + " CQL content problem(s); first: " + problems.get(0));
+    }
+    System.out.printf(
+        "CQL check: %d libraries translated without errors, %d rules checked, in %d ms%n",
+        content.cql().size(), content.planDefinitions().size(), millis);
+  }
+}

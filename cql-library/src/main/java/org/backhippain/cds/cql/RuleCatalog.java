@@ -1,0 +1,140 @@
+package org.backhippain.cds.cql;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.hl7.elm.r1.ExpressionDef;
+import org.hl7.elm.r1.ValueSetDef;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Expression;
+import org.hl7.fhir.r4.model.PlanDefinition;
+import org.hl7.fhir.r4.model.PlanDefinition.PlanDefinitionActionComponent;
+import org.hl7.fhir.r4.model.TriggerDefinition;
+
+/**
+ * The rules of the content, one per PlanDefinition, and the Java-to-CQL contract: the names of the
+ * defines every rule library exposes. A rule is added with content only (CQL, PlanDefinition, value
+ * sets, cases); {@link #contractProblems} holds every library to this contract at build time.
+ */
+public final class RuleCatalog {
+  /** Boolean: the rule's card is shown (inclusion, not exclusion, not suppressed). */
+  public static final String APPLICABLE = "Is Recommendation Applicable";
+
+  /** Tuple: the values the card's text templates and Why section are filled from. */
+  public static final String CARD = "Card";
+
+  public static final List<String> CONTRACT = List.of(APPLICABLE, CARD);
+
+  private final List<RuleDefinition> rules;
+
+  RuleCatalog(List<RuleDefinition> rules) {
+    this.rules = List.copyOf(rules);
+  }
+
+  static RuleCatalog of(ContentPackage content) {
+    List<RuleDefinition> rules = new ArrayList<>();
+    for (PlanDefinition plan : content.planDefinitions()) {
+      rules.add(definition(plan));
+    }
+    rules.sort(Comparator.comparing(RuleDefinition::ruleId));
+    return new RuleCatalog(rules);
+  }
+
+  private static RuleDefinition definition(PlanDefinition plan) {
+    String ruleId =
+        plan.getTopic().stream()
+            .flatMap(t -> t.getCoding().stream())
+            .filter(c -> ContentPackage.RULE_SYSTEM.equals(c.getSystem()))
+            .map(Coding::getCode)
+            .findFirst()
+            .orElseThrow(() -> new IllegalStateException(plan.getUrl() + ": no rule-id topic"));
+    if (plan.getLibrary().size() != 1 || plan.getAction().size() != 1) {
+      throw new IllegalStateException(plan.getUrl() + ": needs exactly one library and one action");
+    }
+    String library = plan.getLibrary().get(0).getValue();
+    String libraryName = library.substring(library.lastIndexOf('/') + 1);
+    PlanDefinitionActionComponent action = plan.getActionFirstRep();
+    Set<String> hooks = new LinkedHashSet<>();
+    for (TriggerDefinition trigger : action.getTrigger()) {
+      if (trigger.getType() == TriggerDefinition.TriggerType.NAMEDEVENT) {
+        hooks.add(trigger.getName());
+      }
+    }
+    return new RuleDefinition(ruleId, hooks, libraryName, plan, action);
+  }
+
+  public List<RuleDefinition> rules() {
+    return rules;
+  }
+
+  public Optional<RuleDefinition> rule(String ruleId) {
+    return rules.stream().filter(r -> r.ruleId().equals(ruleId)).findFirst();
+  }
+
+  public List<RuleDefinition> triggeredBy(String hook) {
+    return rules.stream().filter(r -> r.triggeredBy(hook)).toList();
+  }
+
+  /** Every way the content breaks the Java-to-CQL contract; empty when it holds. */
+  static List<String> contractProblems(ContentPackage content, CqlCompilation compilation) {
+    List<String> problems = new ArrayList<>();
+    ContentTerminology terminology = new ContentTerminology(content.valueSets());
+    for (ContentPackage.CqlSource source : content.cql().values()) {
+      var library = compilation.compiled(source).getLibrary();
+      if (library.getValueSets() != null) {
+        for (ValueSetDef vs : library.getValueSets().getDef()) {
+          if (!terminology.knows(vs.getId())) {
+            problems.add(source.path() + ": value set " + vs.getId() + " is not in content");
+          }
+        }
+      }
+    }
+    RuleCatalog catalog;
+    try {
+      catalog = of(content);
+    } catch (IllegalStateException e) {
+      return List.of(e.getMessage());
+    }
+    Set<String> ids = new LinkedHashSet<>();
+    for (RuleDefinition rule : catalog.rules()) {
+      String where = rule.planDefinition().getUrl();
+      if (!ids.add(rule.ruleId())) {
+        problems.add(where + ": rule id " + rule.ruleId() + " used twice");
+      }
+      ContentPackage.CqlSource source = content.cql().get(rule.libraryName());
+      if (source == null) {
+        problems.add(where + ": library " + rule.libraryName() + " not in content");
+        continue;
+      }
+      Set<String> defines = new LinkedHashSet<>();
+      for (ExpressionDef def : compilation.compiled(source).getLibrary().getStatements().getDef()) {
+        defines.add(def.getName());
+      }
+      for (String name : CONTRACT) {
+        if (!defines.contains(name)) {
+          problems.add(source.path() + ": missing define \"" + name + "\" (rule contract)");
+        }
+      }
+      if (rule.hooks().isEmpty()) {
+        problems.add(where + ": no named-event trigger (hook)");
+      }
+      boolean conditionNamesContract =
+          rule.action().getCondition().stream()
+              .map(c -> c.getExpression())
+              .map(Expression::getExpression)
+              .anyMatch(APPLICABLE::equals);
+      if (!conditionNamesContract) {
+        problems.add(where + ": applicability condition must be \"" + APPLICABLE + "\"");
+      }
+      rule.action().getAction().stream()
+          .filter(PlanDefinitionActionComponent::hasDefinitionCanonicalType)
+          .map(a -> a.getDefinitionCanonicalType().getValue())
+          .filter(url -> content.activityDefinition(url).isEmpty())
+          .forEach(url -> problems.add(where + ": ActivityDefinition " + url + " not in content"));
+    }
+    return problems;
+  }
+}

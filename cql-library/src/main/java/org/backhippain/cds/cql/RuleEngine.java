@@ -1,0 +1,209 @@
+package org.backhippain.cds.cql;
+
+import ca.uhn.fhir.context.FhirContext;
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import kotlin.Pair;
+import org.backhippain.cds.fhir.PatientRecord;
+import org.hl7.elm.r1.NamedTypeSpecifier;
+import org.hl7.elm.r1.ParameterDef;
+import org.hl7.elm.r1.VersionedIdentifier;
+import org.hl7.fhir.r4.model.Resource;
+import org.opencds.cqf.cql.engine.data.CompositeDataProvider;
+import org.opencds.cqf.cql.engine.data.DataProvider;
+import org.opencds.cqf.cql.engine.execution.CqlEngine;
+import org.opencds.cqf.cql.engine.execution.Environment;
+import org.opencds.cqf.cql.engine.execution.EvaluationExpressionRef;
+import org.opencds.cqf.cql.engine.execution.EvaluationParams;
+import org.opencds.cqf.cql.engine.execution.EvaluationResult;
+import org.opencds.cqf.cql.engine.execution.EvaluationResults;
+import org.opencds.cqf.cql.engine.execution.ExpressionResult;
+import org.opencds.cqf.cql.engine.fhir.model.R4FhirModelResolver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Evaluates the content's rules for one patient. The CQL is translated once when the engine is
+ * built; each evaluation creates only a light engine over the patient's resources, sharing the
+ * compiled libraries, the terminology and the FHIR model. Thread-safe.
+ */
+public final class RuleEngine {
+  private static final Logger log = LoggerFactory.getLogger(RuleEngine.class);
+  private static final String FHIR_MODEL = "http://hl7.org/fhir";
+  private static final String CONFIG_LIBRARY = "Config";
+
+  private final ContentPackage content;
+  private final CqlCompilation compilation;
+  private final ContentTerminology terminology;
+  private final R4FhirModelResolver model;
+  private final RuleCatalog catalog;
+  private final Map<String, Object> siteParameters;
+
+  private RuleEngine(
+      ContentPackage content,
+      CqlCompilation compilation,
+      FhirContext fhir,
+      Map<String, String> siteParameters) {
+    this.content = content;
+    this.compilation = compilation;
+    this.terminology = new ContentTerminology(content.valueSets());
+    this.model = new R4FhirModelResolver(fhir);
+    this.catalog = RuleCatalog.of(content);
+    this.siteParameters = typedParameters(siteParameters);
+  }
+
+  /**
+   * Translates the content's CQL and prepares the rules.
+   *
+   * @param siteParameters overrides of the Config library's parameters, by parameter name, as text
+   *     (converted to the parameter's declared CQL type; an unknown name fails start-up)
+   * @throws IllegalStateException when the content does not compile or breaks the rule contract
+   */
+  public static RuleEngine start(
+      ContentPackage content, FhirContext fhir, Map<String, String> siteParameters) {
+    long start = System.nanoTime();
+    CqlCompilation compilation = CqlCompilation.of(content);
+    List<String> problems = new ArrayList<>();
+    compilation.problems().forEach(p -> problems.add(p.toString()));
+    if (problems.isEmpty()) {
+      problems.addAll(RuleCatalog.contractProblems(content, compilation));
+    }
+    if (!problems.isEmpty()) {
+      throw new IllegalStateException("content does not compile: " + String.join("; ", problems));
+    }
+    RuleEngine engine = new RuleEngine(content, compilation, fhir, siteParameters);
+    log.info(
+        "CQL translated: {} libraries, {} rules, in {} ms",
+        content.cql().size(),
+        engine.catalog.rules().size(),
+        (System.nanoTime() - start) / 1_000_000);
+    return engine;
+  }
+
+  public RuleCatalog catalog() {
+    return catalog;
+  }
+
+  public ContentPackage content() {
+    return content;
+  }
+
+  /** Evaluates every rule the hook triggers; rules are returned in catalog order. */
+  public List<RuleResult> evaluate(EvaluationInput input) {
+    List<RuleDefinition> rules = catalog.triggeredBy(input.hook());
+    if (rules.isEmpty()) {
+      return List.of();
+    }
+    PatientRecord record = input.record();
+    List<Resource> resources = new ArrayList<>(record.resources().size() + 1);
+    resources.add(record.patient());
+    resources.addAll(record.resources());
+    DataProvider data =
+        new CompositeDataProvider(
+            model, new PatientRetrieveProvider(resources, terminology, model));
+    Environment environment =
+        new Environment(compilation.libraryManager(), Map.of(FHIR_MODEL, data), terminology);
+    CqlEngine engine =
+        new CqlEngine(environment, Set.of(CqlEngine.Options.EnableExpressionCaching));
+
+    Map<String, Object> parameters = new HashMap<>(siteParameters);
+    parameters.put("Hook", input.hook());
+    parameters.put("Unavailable Data", List.copyOf(record.unavailable()));
+
+    Map<VersionedIdentifier, List<EvaluationExpressionRef>> expressions = new LinkedHashMap<>();
+    for (RuleDefinition rule : rules) {
+      expressions.put(
+          identifier(rule),
+          RuleCatalog.CONTRACT.stream().map(EvaluationExpressionRef::new).toList());
+    }
+    EvaluationResults results =
+        engine.evaluate(
+            new EvaluationParams(
+                expressions,
+                new Pair<>("Patient", record.patient().getIdPart()),
+                parameters,
+                null,
+                input.now()));
+
+    List<RuleResult> out = new ArrayList<>(rules.size());
+    for (RuleDefinition rule : rules) {
+      out.add(result(rule, identifier(rule), results));
+    }
+    return out;
+  }
+
+  private RuleResult result(
+      RuleDefinition rule, VersionedIdentifier id, EvaluationResults results) {
+    if (results.containsExceptionsFor(id)) {
+      RuntimeException e = results.getExceptionFor(id);
+      log.error(
+          "rule {} could not be evaluated: {}", rule.ruleId(), e.getClass().getSimpleName(), e);
+      return new RuleResult(rule, false, null, e.getClass().getSimpleName());
+    }
+    EvaluationResult result = results.getResultFor(id);
+    ExpressionResult applicable = result.get(RuleCatalog.APPLICABLE);
+    if (applicable == null || !Boolean.TRUE.equals(applicable.getValue())) {
+      return new RuleResult(rule, false, null, null);
+    }
+    Object card = CqlValues.plain(result.get(RuleCatalog.CARD).getValue());
+    @SuppressWarnings("unchecked")
+    Map<String, Object> values =
+        card instanceof Map<?, ?> map ? (Map<String, Object>) map : Map.of("value", card);
+    return new RuleResult(rule, true, values, null);
+  }
+
+  private VersionedIdentifier identifier(RuleDefinition rule) {
+    return CqlCompilation.identifier(content.cql().get(rule.libraryName()));
+  }
+
+  private Map<String, Object> typedParameters(Map<String, String> overrides) {
+    Map<String, Object> typed = new HashMap<>();
+    if (overrides.isEmpty()) {
+      return typed;
+    }
+    ContentPackage.CqlSource config = content.cql().get(CONFIG_LIBRARY);
+    Map<String, String> declared = new HashMap<>();
+    for (ParameterDef def : compilation.compiled(config).getLibrary().getParameters().getDef()) {
+      String type =
+          def.getParameterTypeSpecifier() instanceof NamedTypeSpecifier named
+              ? named.getName().getLocalPart()
+              : String.valueOf(def.getResultTypeName().getLocalPart());
+      declared.put(def.getName(), type);
+    }
+    overrides.forEach(
+        (name, text) -> {
+          String type = declared.get(name);
+          if (type == null) {
+            throw new IllegalStateException(
+                "site parameter '" + name + "' is not a parameter of the Config library");
+          }
+          typed.put(CONFIG_LIBRARY + "." + name, convert(name, type, text.strip()));
+        });
+    return typed;
+  }
+
+  private static Object convert(String name, String type, String text) {
+    try {
+      return switch (type) {
+        case "Integer" -> Integer.valueOf(text);
+        case "Decimal" -> new BigDecimal(text);
+        case "String" -> text;
+        case "Boolean" -> {
+          if (!text.equals("true") && !text.equals("false")) {
+            throw new IllegalArgumentException("expected true or false");
+          }
+          yield Boolean.valueOf(text);
+        }
+        default -> throw new IllegalArgumentException("unsupported parameter type " + type);
+      };
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException(
+          "site parameter '" + name + "' (" + type + "): " + e.getMessage(), e);
+    }
+  }
+}
