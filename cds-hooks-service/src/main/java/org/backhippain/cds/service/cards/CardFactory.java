@@ -1,0 +1,206 @@
+package org.backhippain.cds.service.cards;
+
+import ca.uhn.fhir.context.FhirContext;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.samskivert.mustache.Mustache;
+import com.samskivert.mustache.Template;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.backhippain.cds.cql.ContentPackage;
+import org.backhippain.cds.cql.RuleDefinition;
+import org.backhippain.cds.cql.RuleEngine;
+import org.backhippain.cds.cql.RuleResult;
+import org.backhippain.cds.service.system.CdsProperties;
+import org.hl7.fhir.r4.model.ActivityDefinition;
+import org.hl7.fhir.r4.model.BooleanType;
+import org.hl7.fhir.r4.model.PlanDefinition.PlanDefinitionActionComponent;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.RelatedArtifact;
+import org.hl7.fhir.r4.model.ServiceRequest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+
+/**
+ * Renders a rule's card from its PlanDefinition action (title → summary, description → detail,
+ * priority → indicator, nested actions → suggestions, documentation → links, citations → Why
+ * sources) and the values its CQL computed. All text lives in content; this class only fills the
+ * templates. Templates are compiled once.
+ */
+@Component
+public class CardFactory {
+  private static final Logger log = LoggerFactory.getLogger(CardFactory.class);
+  static final int SUMMARY_LIMIT = 139;
+  static final String RECOMMENDED =
+      ContentPackage.CANONICAL_BASE + "/StructureDefinition/suggestion-recommended";
+
+  private final ContentPackage content;
+  private final FhirContext fhir;
+  private final ObjectMapper json;
+  private final CdsProperties properties;
+  private final Mustache.Compiler compiler = Mustache.compiler().escapeHTML(false).defaultValue("");
+  private final Template why;
+  private final Map<String, Template> templates = new HashMap<>();
+  private final List<Coding> overrideReasons;
+
+  CardFactory(
+      ContentPackage content,
+      RuleEngine engine,
+      FhirContext fhir,
+      ObjectMapper json,
+      CdsProperties properties) {
+    this.content = content;
+    this.fhir = fhir;
+    this.json = json;
+    this.properties = properties;
+    this.why = compiler.compile(content.file("input/cards/why.mustache").orElseThrow());
+    for (RuleDefinition rule : engine.catalog().rules()) {
+      compileAll(rule.action());
+    }
+    this.overrideReasons =
+        content
+            .codeSystem(ContentPackage.OVERRIDE_REASON_SYSTEM)
+            .orElseThrow()
+            .getConcept()
+            .stream()
+            .map(
+                c -> new Coding(ContentPackage.OVERRIDE_REASON_SYSTEM, c.getCode(), c.getDisplay()))
+            .toList();
+  }
+
+  private void compileAll(PlanDefinitionActionComponent action) {
+    for (String text : List.of(action.getTitle(), action.getDescription())) {
+      if (text != null) {
+        templates.computeIfAbsent(text, compiler::compile);
+      }
+    }
+    action.getAction().forEach(this::compileAll);
+  }
+
+  private String render(String text, Map<String, Object> values) {
+    if (text == null) {
+      return null;
+    }
+    return templates.computeIfAbsent(text, compiler::compile).execute(values).strip();
+  }
+
+  /**
+   * The card for an applicable rule.
+   *
+   * @param baseUrl the service's public base URL (no trailing slash)
+   */
+  public Card card(RuleResult result, String patientId, String baseUrl) {
+    RuleDefinition rule = result.rule();
+    PlanDefinitionActionComponent action = rule.action();
+    Map<String, Object> values = new HashMap<>(result.card());
+    values.put("sources", citations(rule));
+
+    Indicator indicator = Indicator.of(action.getPriority());
+    String summary = render(action.getTitle(), values);
+    if (summary.length() > SUMMARY_LIMIT) {
+      log.warn("rule {} summary cut to {} characters", rule.ruleId(), SUMMARY_LIMIT);
+      summary = summary.substring(0, SUMMARY_LIMIT - 1) + "…";
+    }
+    String detail =
+        render(action.getDescription(), values) + "\n" + why.execute(values).stripTrailing();
+    List<Suggestion> suggestions = suggestions(action, values, patientId);
+    return new Card(
+        UUID.randomUUID().toString(),
+        summary,
+        detail,
+        indicator,
+        new Source(
+            properties.productName(),
+            baseUrl + "/review/" + rule.ruleId(),
+            null,
+            new Coding(
+                ContentPackage.RULE_SYSTEM, rule.ruleId(), rule.planDefinition().getTitle())),
+        suggestions.isEmpty() ? null : suggestions,
+        suggestions.isEmpty() || !action.hasSelectionBehavior()
+            ? (suggestions.isEmpty() ? null : "at-most-one")
+            : action.getSelectionBehavior().toCode(),
+        indicator == Indicator.INFO ? null : overrideReasons,
+        links(action, baseUrl));
+  }
+
+  /** The short labels of the rule's citations; the full references are on the review page. */
+  private static List<String> citations(RuleDefinition rule) {
+    return rule.planDefinition().getRelatedArtifact().stream()
+        .filter(a -> a.getType() == RelatedArtifact.RelatedArtifactType.CITATION)
+        .map(a -> a.hasLabel() ? a.getLabel() : a.getCitation())
+        .toList();
+  }
+
+  private List<Link> links(PlanDefinitionActionComponent action, String baseUrl) {
+    List<Link> links = new ArrayList<>();
+    for (RelatedArtifact doc : action.getDocumentation()) {
+      if (doc.hasUrl()) {
+        String url = doc.getUrl().startsWith("/") ? baseUrl + doc.getUrl() : doc.getUrl();
+        links.add(new Link(doc.getLabel(), url, "absolute", null));
+      }
+    }
+    return links.isEmpty() ? null : links;
+  }
+
+  private List<Suggestion> suggestions(
+      PlanDefinitionActionComponent action, Map<String, Object> values, String patientId) {
+    List<Suggestion> out = new ArrayList<>();
+    for (PlanDefinitionActionComponent suggestion : action.getAction()) {
+      List<PlanDefinitionActionComponent> steps =
+          suggestion.hasAction() ? suggestion.getAction() : List.of(suggestion);
+      List<SuggestionAction> actions = new ArrayList<>();
+      for (PlanDefinitionActionComponent step : steps) {
+        actions.add(action(step, values, patientId));
+      }
+      var recommended = suggestion.getExtensionByUrl(RECOMMENDED);
+      out.add(
+          new Suggestion(
+              render(suggestion.getTitle(), values),
+              UUID.randomUUID().toString(),
+              recommended == null ? null : ((BooleanType) recommended.getValue()).booleanValue(),
+              actions));
+    }
+    return out;
+  }
+
+  private SuggestionAction action(
+      PlanDefinitionActionComponent step, Map<String, Object> values, String patientId) {
+    String type = step.getType().getCodingFirstRep().getCode();
+    String description = render(step.getDescription(), values);
+    if ("create".equals(type) && step.hasDefinitionCanonicalType()) {
+      String canonical = step.getDefinitionCanonicalType().getValue();
+      ActivityDefinition definition = content.activityDefinition(canonical).orElseThrow();
+      return new SuggestionAction("create", description, resource(definition, patientId), null);
+    }
+    throw new IllegalStateException("unsupported suggestion action: " + type);
+  }
+
+  /** Applies an ActivityDefinition for this patient: a draft request the clinician signs. */
+  private JsonNode resource(ActivityDefinition definition, String patientId) {
+    if (definition.getKind() != ActivityDefinition.ActivityDefinitionKind.SERVICEREQUEST) {
+      throw new IllegalStateException(
+          "unsupported ActivityDefinition kind " + definition.getKind());
+    }
+    ServiceRequest request = new ServiceRequest();
+    request.setStatus(ServiceRequest.ServiceRequestStatus.DRAFT);
+    request.setIntent(
+        ServiceRequest.ServiceRequestIntent.fromCode(definition.getIntent().toCode()));
+    if (definition.hasPriority()) {
+      request.setPriority(
+          ServiceRequest.ServiceRequestPriority.fromCode(definition.getPriority().toCode()));
+    }
+    request.setCode(definition.getCode().copy());
+    request.setSubject(new Reference("Patient/" + patientId));
+    request.addInstantiatesCanonical(definition.getUrl());
+    try {
+      return json.readTree(fhir.newJsonParser().encodeResourceToString(request));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,75 @@
+package org.backhippain.cds.service.demo;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.rest.api.EncodingEnum;
+import ca.uhn.fhir.rest.server.IResourceProvider;
+import ca.uhn.fhir.rest.server.RestfulServer;
+import ca.uhn.fhir.rest.server.interceptor.ResponseHighlighterInterceptor;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import org.backhippain.cds.cql.ContentCase;
+import org.backhippain.cds.cql.ContentPackage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.web.servlet.ServletRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Profile;
+
+/**
+ * The {@code demo} profile: an open, read-only FHIR R4 server under {@code /fhir} (HAPI FHIR's
+ * plain server framework, in memory) holding the content's example patients, so the CDS Hooks
+ * Sandbox or curl can be pointed at this process with no EHR.
+ */
+@Configuration(proxyBeanMethods = false)
+@Profile("demo")
+class DemoConfiguration {
+  private static final Logger log = LoggerFactory.getLogger(DemoConfiguration.class);
+  static final List<String> TYPES =
+      List.of(
+          "Patient",
+          "Condition",
+          "Observation",
+          "MedicationRequest",
+          "Medication",
+          "ServiceRequest",
+          "Procedure",
+          "Coverage");
+
+  @Bean
+  DemoPatientStore demoPatientStore(
+      ContentPackage content,
+      FhirContext fhir,
+      Clock clock,
+      @Value("${cds.demo.shift-dates:true}") boolean shiftDates) {
+    DemoPatientStore store =
+        new DemoPatientStore(ContentCase.all(content, fhir), fhir, clock, shiftDates);
+    log.warn(
+        "DEMO profile: an open FHIR server with {} example patients is served under /fhir"
+            + " (dates shifted to today: {}). Not for real patient data.",
+        store.patientIds().size(),
+        shiftDates);
+    return store;
+  }
+
+  @Bean
+  ServletRegistrationBean<RestfulServer> demoFhirServer(FhirContext fhir, DemoPatientStore store) {
+    List<IResourceProvider> providers = new ArrayList<>();
+    for (String type : TYPES) {
+      providers.add(
+          new DemoResourceProvider(
+              fhir.getResourceDefinition(type).getImplementingClass(), type, store));
+    }
+    RestfulServer server = new RestfulServer(fhir);
+    server.setResourceProviders(providers);
+    server.setDefaultResponseEncoding(EncodingEnum.JSON);
+    server.setDefaultPrettyPrint(false);
+    server.registerInterceptor(new ResponseHighlighterInterceptor());
+    var registration = new ServletRegistrationBean<>(server, "/fhir/*");
+    registration.setName("demoFhirServer");
+    registration.setLoadOnStartup(1);
+    return registration;
+  }
+}

@@ -1,0 +1,28 @@
+package org.backhippain.cds.service.hooks;
+
+import jakarta.servlet.http.HttpServletRequest;
+import org.backhippain.cds.service.cards.CdsResponse;
+import org.springframework.http.MediaType;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RestController;
+
+/** {@code POST /cds-services/{id}} (CDS Hooks §Calling a CDS Service). Delegates only. */
+@RestController
+class HookController {
+  private final HookService hooks;
+
+  HookController(HookService hooks) {
+    this.hooks = hooks;
+  }
+
+  @PostMapping(
+      path = "/cds-services/{id}",
+      consumes = MediaType.APPLICATION_JSON_VALUE,
+      produces = MediaType.APPLICATION_JSON_VALUE)
+  CdsResponse call(
+      @PathVariable String id, @RequestBody CdsRequest request, HttpServletRequest http) {
+    return hooks.answer(id, request, PublicBaseUrl.of(http));
+  }
+}

@@ -1,0 +1,168 @@
+package org.backhippain.cds.service.hooks;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Clock;
+import java.time.ZonedDateTime;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.backhippain.cds.cql.EvaluationInput;
+import org.backhippain.cds.cql.RuleEngine;
+import org.backhippain.cds.cql.RuleResult;
+import org.backhippain.cds.fhir.DataRequest;
+import org.backhippain.cds.fhir.PatientDataLoader;
+import org.backhippain.cds.fhir.PatientRecord;
+import org.backhippain.cds.fhir.PrefetchValue;
+import org.backhippain.cds.service.cards.Card;
+import org.backhippain.cds.service.cards.CardFactory;
+import org.backhippain.cds.service.cards.CdsResponse;
+import org.backhippain.cds.service.cards.Indicator;
+import org.backhippain.cds.service.discovery.CdsService;
+import org.backhippain.cds.service.discovery.ServiceCatalog;
+import org.backhippain.cds.service.system.CdsException;
+import org.backhippain.cds.service.system.CdsProperties;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Service;
+
+/**
+ * Answers one hook call: validate, load the patient's data (prefetch, else the EHR's FHIR server),
+ * evaluate the rules the hook triggers, render the applicable cards, order them.
+ */
+@Service
+class HookService {
+  private static final Logger log = LoggerFactory.getLogger(HookService.class);
+  private static final List<String> ORDER_HOOKS = List.of("order-select", "order-sign");
+
+  private final ServiceCatalog services;
+  private final PatientDataLoader loader;
+  private final RuleEngine engine;
+  private final CardFactory cards;
+  private final Clock clock;
+  private final CdsProperties properties;
+
+  HookService(
+      ServiceCatalog services,
+      PatientDataLoader loader,
+      RuleEngine engine,
+      CardFactory cards,
+      Clock clock,
+      CdsProperties properties) {
+    this.services = services;
+    this.loader = loader;
+    this.engine = engine;
+    this.cards = cards;
+    this.clock = clock;
+    this.properties = properties;
+  }
+
+  CdsResponse answer(String serviceId, CdsRequest request, String requestBaseUrl) {
+    long start = System.nanoTime();
+    CdsService service =
+        services
+            .service(serviceId)
+            .orElseThrow(() -> CdsException.notFound("no CDS service with id '" + serviceId + "'"));
+    validate(service, request);
+    if (engine.catalog().triggeredBy(service.hook()).isEmpty()) {
+      return CdsResponse.empty();
+    }
+    String patientId = request.contextText("patientId");
+    PatientRecord record = loader.load(services.templates(serviceId), dataRequest(request));
+    ZonedDateTime now = ZonedDateTime.now(clock).withZoneSameInstant(properties.timeZone());
+    List<RuleResult> results = engine.evaluate(new EvaluationInput(record, service.hook(), now));
+
+    String baseUrl =
+        properties.publicBaseUrl().isBlank() ? requestBaseUrl : properties.publicBaseUrl();
+    List<Card> answer =
+        results.stream()
+            .filter(RuleResult::applicable)
+            .map(r -> cards.card(r, patientId, stripSlash(baseUrl)))
+            .filter(c -> !"order-sign".equals(service.hook()) || c.indicator() != Indicator.INFO)
+            .sorted(Comparator.comparing(Card::indicator))
+            .toList();
+    log.info(
+        "hook {} service={} cards={} rules={} in {} ms",
+        request.hookInstance(),
+        serviceId,
+        answer.stream().map(Card::ruleId).toList(),
+        results.size(),
+        (System.nanoTime() - start) / 1_000_000);
+    return new CdsResponse(answer);
+  }
+
+  private static void validate(CdsService service, CdsRequest request) {
+    if (request.hook() == null || request.hook().isBlank()) {
+      throw CdsException.badRequest("'hook' is required");
+    }
+    if (request.hookInstance() == null || request.hookInstance().isBlank()) {
+      throw CdsException.badRequest("'hookInstance' is required");
+    }
+    if (!service.hook().equals(request.hook())) {
+      throw CdsException.badRequest(
+          "service '"
+              + service.id()
+              + "' answers hook '"
+              + service.hook()
+              + "', not '"
+              + request.hook()
+              + "'");
+    }
+    if (request.context() == null || !request.context().isObject()) {
+      throw CdsException.badRequest("'context' is required and must be an object");
+    }
+    if (request.contextText("patientId") == null || request.contextText("patientId").isBlank()) {
+      throw CdsException.badRequest("'context.patientId' is required");
+    }
+    if (ORDER_HOOKS.contains(service.hook())) {
+      JsonNode drafts = request.context().get("draftOrders");
+      if (drafts == null
+          || !drafts.isObject()
+          || !"Bundle".equals(drafts.path("resourceType").asText())) {
+        throw CdsException.badRequest("'context.draftOrders' must be a FHIR Bundle");
+      }
+      JsonNode selections = request.context().get("selections");
+      if (selections != null && !selections.isArray()) {
+        throw CdsException.badRequest("'context.selections' must be an array of references");
+      }
+    }
+  }
+
+  private static DataRequest dataRequest(CdsRequest request) {
+    Map<String, String> tokens = new HashMap<>();
+    request
+        .context()
+        .fields()
+        .forEachRemaining(
+            e -> {
+              if (e.getValue().isValueNode()) {
+                tokens.put("context." + e.getKey(), e.getValue().asText());
+              }
+            });
+    String user = request.contextText("userId");
+    if (user != null && user.contains("/")) {
+      String type = user.substring(0, user.indexOf('/'));
+      tokens.put("user" + type + "Id", user.substring(user.indexOf('/') + 1));
+    }
+    Map<String, PrefetchValue> prefetch = new LinkedHashMap<>();
+    if (request.prefetch() != null) {
+      request
+          .prefetch()
+          .forEach(
+              (key, value) ->
+                  prefetch.put(
+                      key,
+                      value == null || value.isNull()
+                          ? PrefetchValue.noData()
+                          : PrefetchValue.json(value.toString())));
+    }
+    var auth = request.fhirAuthorization();
+    return new DataRequest(
+        request.fhirServer(), auth == null ? null : auth.accessToken(), tokens, prefetch);
+  }
+
+  private static String stripSlash(String url) {
+    return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+  }
+}

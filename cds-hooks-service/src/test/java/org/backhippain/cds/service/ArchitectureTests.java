@@ -1,0 +1,55 @@
+package org.backhippain.cds.service;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.junit.AnalyzeClasses;
+import com.tngtech.archunit.junit.ArchTest;
+import com.tngtech.archunit.lang.ArchRule;
+
+/** The invariants of ARCHITECTURE.md, held by the build. */
+@AnalyzeClasses(
+    packages = "org.backhippain.cds",
+    importOptions = ImportOption.DoNotIncludeTests.class)
+class ArchitectureTests {
+
+  @ArchTest
+  static final ArchRule fhirMappingKnowsNoCqlNorService =
+      noClasses()
+          .that()
+          .resideInAPackage("org.backhippain.cds.fhir..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage(
+              "org.backhippain.cds.cql..",
+              "org.backhippain.cds.service..",
+              "org.opencds..",
+              "org.cqframework..");
+
+  @ArchTest
+  static final ArchRule cqlLibraryKnowsNoService =
+      noClasses()
+          .that()
+          .resideInAPackage("org.backhippain.cds.cql..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAPackage("org.backhippain.cds.service..");
+
+  @ArchTest
+  static final ArchRule onlyTheServiceKnowsSpring =
+      noClasses()
+          .that()
+          .resideInAnyPackage("org.backhippain.cds.fhir..", "org.backhippain.cds.cql..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage("org.springframework..", "jakarta.servlet..");
+
+  @ArchTest
+  static final ArchRule cqlEngineStaysBehindCqlLibrary =
+      noClasses()
+          .that()
+          .resideInAPackage("org.backhippain.cds.service..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage("org.opencds.cqf..", "org.cqframework..");
+}

@@ -1,0 +1,148 @@
+package org.backhippain.cds.service;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Drives the running service over real HTTP, as an EHR does: {@code given(...)} a request, {@code
+ * when} posted, {@code then} an {@link Answer} asserted by rule id (never by array position).
+ */
+public final class HookClient {
+  static final ObjectMapper JSON = new ObjectMapper();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final String base;
+
+  public HookClient(int port) {
+    this.base = "http://localhost:" + port;
+  }
+
+  public String base() {
+    return base;
+  }
+
+  public String fhirBase() {
+    return base + "/fhir";
+  }
+
+  /** A minimal valid request for a hook and patient. */
+  public static ObjectNode request(String hook, String patientId) {
+    ObjectNode body = JSON.createObjectNode();
+    body.put("hook", hook);
+    body.put("hookInstance", UUID.randomUUID().toString());
+    ObjectNode context = body.putObject("context");
+    context.put("userId", "Practitioner/test-clinician");
+    context.put("patientId", patientId);
+    return body;
+  }
+
+  /**
+   * Fills {@code prefetch} the way an EHR does: each template of the service, tokens replaced, run
+   * against the FHIR server.
+   */
+  public ObjectNode prefetched(ObjectNode request, String serviceId, String fhirBase) {
+    JsonNode service = findService(serviceId);
+    String patientId = request.path("context").path("patientId").asText();
+    ObjectNode prefetch = request.putObject("prefetch");
+    service
+        .path("prefetch")
+        .fields()
+        .forEachRemaining(
+            e -> {
+              String query = e.getValue().asText().replace("{{context.patientId}}", patientId);
+              prefetch.set(e.getKey(), get(fhirBase + "/" + query.replace("|", "%7C")).body());
+            });
+    return request;
+  }
+
+  private JsonNode findService(String serviceId) {
+    for (JsonNode s : get(base + "/cds-services").body().path("services")) {
+      if (serviceId.equals(s.path("id").asText())) {
+        return s;
+      }
+    }
+    throw new IllegalArgumentException(serviceId);
+  }
+
+  public Answer post(String serviceId, JsonNode body) {
+    return send(
+        HttpRequest.newBuilder(URI.create(base + "/cds-services/" + serviceId))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+            .build());
+  }
+
+  public Answer postRaw(String serviceId, String contentType, String body) {
+    return send(
+        HttpRequest.newBuilder(URI.create(base + "/cds-services/" + serviceId))
+            .header("Content-Type", contentType)
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build());
+  }
+
+  public Answer get(String url) {
+    return send(
+        HttpRequest.newBuilder(URI.create(url)).header("Accept", "application/json").build());
+  }
+
+  /** A page as a browser asks for it. */
+  public Answer getPage(String url) {
+    return send(HttpRequest.newBuilder(URI.create(url)).header("Accept", "text/html").build());
+  }
+
+  private Answer send(HttpRequest request) {
+    try {
+      long start = System.nanoTime();
+      HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+      long millis = (System.nanoTime() - start) / 1_000_000;
+      JsonNode body;
+      try {
+        body = JSON.readTree(response.body());
+      } catch (IOException notJson) {
+        body = null;
+      }
+      return new Answer(
+          response.statusCode(), body, response.body(), millis, response.headers().map());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** What the service answered. */
+  public record Answer(
+      int status, JsonNode body, String raw, long millis, Map<String, List<String>> headers) {
+
+    /** Rule ids of the cards, in response order. */
+    public List<String> ruleIds() {
+      List<String> ids = new ArrayList<>();
+      for (JsonNode card : body.path("cards")) {
+        ids.add(card.path("source").path("topic").path("code").asText());
+      }
+      return ids;
+    }
+
+    public JsonNode card(String ruleId) {
+      for (JsonNode card : body.path("cards")) {
+        if (ruleId.equals(card.path("source").path("topic").path("code").asText())) {
+          return card;
+        }
+      }
+      throw new AssertionError("no card for rule " + ruleId + " in " + raw);
+    }
+  }
+}

@@ -1,0 +1,22 @@
+package org.backhippain.cds.service;
+
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.context.annotation.Import;
+import org.springframework.test.context.ActiveProfiles;
+
+/**
+ * The whole service on a random port, in the demo profile (its /fhir server holds the content's
+ * patients, dates not shifted) with a {@link TestClock}. One shared Spring context for all suites.
+ */
+@Target(ElementType.TYPE)
+@Retention(RetentionPolicy.RUNTIME)
+@SpringBootTest(
+    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+    properties = {"cds.demo.shift-dates=false"})
+@ActiveProfiles("demo")
+@Import(TestClock.Config.class)
+public @interface ServiceTest {}
