@@ -16,6 +16,7 @@ import java.util.regex.Pattern;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.ActivityDefinition;
 import org.hl7.fhir.r4.model.CodeSystem;
+import org.hl7.fhir.r4.model.ConceptMap;
 import org.hl7.fhir.r4.model.PlanDefinition;
 import org.hl7.fhir.r4.model.ValueSet;
 
@@ -41,6 +42,7 @@ public final class ContentPackage {
   private final Map<String, String> files;
   private final List<ValueSet> valueSets = new ArrayList<>();
   private final List<CodeSystem> codeSystems = new ArrayList<>();
+  private final List<ConceptMap> conceptMaps = new ArrayList<>();
   private final List<PlanDefinition> planDefinitions = new ArrayList<>();
   private final List<ActivityDefinition> activityDefinitions = new ArrayList<>();
   private final Map<String, CqlSource> cql = new LinkedHashMap<>();
@@ -58,6 +60,7 @@ public final class ContentPackage {
               IBaseResource resource = parser.parseResource(text);
               if (resource instanceof ValueSet vs) valueSets.add(vs);
               else if (resource instanceof CodeSystem cs) codeSystems.add(cs);
+              else if (resource instanceof ConceptMap cm) conceptMaps.add(cm);
               else if (resource instanceof PlanDefinition pd) planDefinitions.add(pd);
               else if (resource instanceof ActivityDefinition ad) activityDefinitions.add(ad);
             }
@@ -107,6 +110,10 @@ public final class ContentPackage {
 
   public List<CodeSystem> codeSystems() {
     return List.copyOf(codeSystems);
+  }
+
+  public List<ConceptMap> conceptMaps() {
+    return List.copyOf(conceptMaps);
   }
 
   public List<PlanDefinition> planDefinitions() {

@@ -46,8 +46,10 @@ final class CqlCompilation {
         continue;
       }
       for (CqlCompilerException error : errors) {
-        if (error.getSeverity() == CqlCompilerException.ErrorSeverity.Error) {
-          problems.add(Problem.of(source, error, content.cql()));
+        Problem problem = Problem.of(source, error, content.cql());
+        if (error.getSeverity() == CqlCompilerException.ErrorSeverity.Error
+            && !problems.contains(problem)) {
+          problems.add(problem);
         }
       }
     }

@@ -81,7 +81,7 @@ public final class RuleCatalog {
   /** Every way the content breaks the Java-to-CQL contract; empty when it holds. */
   static List<String> contractProblems(ContentPackage content, CqlCompilation compilation) {
     List<String> problems = new ArrayList<>();
-    ContentTerminology terminology = new ContentTerminology(content.valueSets());
+    ContentTerminology terminology = new ContentTerminology(content);
     for (ContentPackage.CqlSource source : content.cql().values()) {
       var library = compilation.compiled(source).getLibrary();
       if (library.getValueSets() != null) {

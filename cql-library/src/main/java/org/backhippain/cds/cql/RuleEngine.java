@@ -51,7 +51,7 @@ public final class RuleEngine {
       Map<String, String> siteParameters) {
     this.content = content;
     this.compilation = compilation;
-    this.terminology = new ContentTerminology(content.valueSets());
+    this.terminology = new ContentTerminology(content);
     this.model = new R4FhirModelResolver(fhir);
     this.catalog = RuleCatalog.of(content);
     this.siteParameters = typedParameters(siteParameters);

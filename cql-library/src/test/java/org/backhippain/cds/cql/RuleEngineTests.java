@@ -71,7 +71,11 @@ class RuleEngineTests {
   @Test
   void cardValuesCarryTheEpisodeAndItsFacts() {
     ContentCase c = find("PtReferral/pos-21-days");
-    RuleResult result = engine.evaluate(new EvaluationInput(record(c), c.hook(), now(c))).get(0);
+    RuleResult result =
+        engine.evaluate(new EvaluationInput(record(c), c.hook(), now(c))).stream()
+            .filter(r -> r.rule().ruleId().equals("pt-referral"))
+            .findFirst()
+            .orElseThrow();
     assertThat(result.applicable()).isTrue();
     assertThat(result.card())
         .containsEntry("durationDays", 21)
