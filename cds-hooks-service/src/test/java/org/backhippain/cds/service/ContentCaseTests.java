@@ -4,9 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ca.uhn.fhir.context.FhirContext;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.stream.Stream;
 import org.backhippain.cds.cql.ContentCase;
 import org.backhippain.cds.cql.ContentPackage;
+import org.backhippain.cds.cql.RuleEngine;
+import org.hl7.fhir.r4.model.PlanDefinition;
 import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
@@ -14,37 +18,70 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 /**
- * Every clinical case of the content, through the real HTTP endpoint, twice: with the prefetch an
- * EHR would send, and without prefetch (the service reads the demo FHIR server). The answer must
- * hold exactly the case's expected rule ids. Cases are data: this class never changes for a new
- * one.
+ * Every clinical case of the content, through the real HTTP endpoint, with the prefetch an EHR
+ * would send and without prefetch (the service reads the demo FHIR server). Order-select cases run
+ * through order-sign too. The answer must hold exactly the expected rule ids. Cases are data: this
+ * class never changes for a new one.
  */
 @ServiceTest
 class ContentCaseTests {
-
   @LocalServerPort int port;
   @Autowired ContentPackage content;
   @Autowired FhirContext fhir;
   @Autowired TestClock clock;
+  @Autowired RuleEngine engine;
 
   @TestFactory
   Stream<DynamicContainer> everyCaseGivesExactlyItsExpectedCards() {
     HookClient client = new HookClient(port);
     return ContentCase.all(content, fhir).stream()
         .map(
-            c ->
-                DynamicContainer.dynamicContainer(
-                    c.id(),
-                    Stream.of(
-                        DynamicTest.dynamicTest("with prefetch", () -> assertCase(client, c, true)),
-                        DynamicTest.dynamicTest(
-                            "without prefetch", () -> assertCase(client, c, false)))));
+            c -> {
+              List<DynamicTest> tests = new ArrayList<>();
+              for (boolean prefetch : List.of(true, false)) {
+                String how = prefetch ? "with prefetch" : "without prefetch";
+                tests.add(
+                    DynamicTest.dynamicTest(
+                        c.hook() + ", " + how,
+                        () -> assertCase(client, c, c.hook(), prefetch, c.expectedCards())));
+                if ("order-select".equals(c.hook())) {
+                  tests.add(
+                      DynamicTest.dynamicTest(
+                          "order-sign, " + how,
+                          () -> assertCase(client, c, "order-sign", prefetch, orderSignCards(c))));
+                }
+              }
+              return DynamicContainer.dynamicContainer(c.id(), tests);
+            });
   }
 
-  private void assertCase(HookClient client, ContentCase c, boolean prefetch) {
+  /** Order-sign shows only warning and critical cards, for every draft. */
+  private List<String> orderSignCards(ContentCase c) {
+    if (c.expectedCardsOrderSign() != null) {
+      return c.expectedCardsOrderSign();
+    }
+    return c.expectedCards().stream()
+        .filter(
+            id ->
+                engine.catalog().rule(id).orElseThrow().action().getPriority()
+                    != PlanDefinition.RequestPriority.ROUTINE)
+        .toList();
+  }
+
+  private void assertCase(
+      HookClient client, ContentCase c, String hook, boolean prefetch, List<String> expected) {
     clock.set(c.evaluationDate());
-    String service = "back-hip-pain-" + c.hook();
-    ObjectNode request = HookClient.request(c.hook(), c.patientId());
+    String service = "back-hip-pain-" + hook;
+    ObjectNode request = HookClient.request(hook, c.patientId());
+    if (c.draftOrders() != null) {
+      ObjectNode context = (ObjectNode) request.get("context");
+      context.set(
+          "draftOrders",
+          HookClient.json(fhir.newJsonParser().encodeResourceToString(c.draftOrders())));
+      if (c.selections() != null && "order-select".equals(hook)) {
+        c.selections().forEach(context.putArray("selections")::add);
+      }
+    }
     if (prefetch) {
       client.prefetched(request, service, client.fhirBase());
     } else {
@@ -53,7 +90,7 @@ class ContentCaseTests {
     var answer = client.post(service, request);
     assertThat(answer.status()).as(answer.raw()).isEqualTo(200);
     assertThat(answer.ruleIds())
-        .as(c.id() + ": " + c.description())
-        .containsExactlyInAnyOrderElementsOf(c.expectedCards());
+        .as(c.id() + " (" + hook + "): " + c.description())
+        .containsExactlyInAnyOrderElementsOf(expected);
   }
 }

@@ -121,7 +121,7 @@ class ErrorAnswerTests {
   }
 
   @Test
-  void orderHookWithoutSelectionsIsAcceptedAndAnswersEmpty() {
+  void orderHookWithoutRelevantDraftsAnswersEmptyWithoutReadingData() {
     ObjectNode request = HookClient.request("order-select", "ptref-pos-21-days");
     ((ObjectNode) request.get("context"))
         .putObject("draftOrders")

@@ -37,6 +37,15 @@ public final class HookClient {
     return base + "/fhir";
   }
 
+  /** Parses JSON text (a FHIR resource encoded by HAPI, say) into a tree to embed in a request. */
+  public static JsonNode json(String text) {
+    try {
+      return JSON.readTree(text);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** A minimal valid request for a hook and patient. */
   public static ObjectNode request(String hook, String patientId) {
     ObjectNode body = JSON.createObjectNode();

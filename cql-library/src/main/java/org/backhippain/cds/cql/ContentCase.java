@@ -18,6 +18,8 @@ import org.hl7.fhir.r4.model.Bundle;
  *
  * @param draftOrders the order hooks' {@code context.draftOrders}, or {@code null}
  * @param selections the order-select {@code context.selections}, or {@code null} (all drafts)
+ * @param expectedCardsOrderSign for an order-select case, the cards order-sign must give for the
+ *     same drafts (all of them); {@code null}: the expected cards minus the info cards
  */
 public record ContentCase(
     String library,
@@ -29,13 +31,16 @@ public record ContentCase(
     List<String> expectedCards,
     Bundle bundle,
     Bundle draftOrders,
-    List<String> selections) {
+    List<String> selections,
+    List<String> expectedCardsOrderSign) {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
   public ContentCase {
     expectedCards = List.copyOf(expectedCards);
     selections = selections == null ? null : List.copyOf(selections);
+    expectedCardsOrderSign =
+        expectedCardsOrderSign == null ? null : List.copyOf(expectedCardsOrderSign);
   }
 
   /** {@code Library/case-folder}, e.g. {@code PtReferral/pos-21-days}. */
@@ -67,13 +72,7 @@ public record ContentCase(
               .orElse(null);
       List<String> expected = new ArrayList<>();
       json.path("expectedCards").forEach(n -> expected.add(n.asText()));
-      List<String> selections = null;
-      if (json.has("selections")) {
-        selections = new ArrayList<>();
-        for (JsonNode n : json.get("selections")) {
-          selections.add(n.asText());
-        }
-      }
+      List<String> selections = texts(json, "selections");
       cases.add(
           new ContentCase(
               parts[parts.length - 2],
@@ -85,9 +84,19 @@ public record ContentCase(
               expected,
               bundle,
               drafts,
-              selections));
+              selections,
+              texts(json, "expectedCardsOrderSign")));
     }
     return cases;
+  }
+
+  private static List<String> texts(JsonNode json, String field) {
+    if (!json.has(field)) {
+      return null;
+    }
+    List<String> values = new ArrayList<>();
+    json.get(field).forEach(n -> values.add(n.asText()));
+    return values;
   }
 
   private static String required(JsonNode json, String field, String path) {

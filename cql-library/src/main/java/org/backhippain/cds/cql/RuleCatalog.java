@@ -26,6 +26,9 @@ public final class RuleCatalog {
   /** Tuple: the values the card's text templates and Why section are filled from. */
   public static final String CARD = "Card";
 
+  /** Optional Tuple: rule-specific card values, merged over {@code Card}. */
+  public static final String DETAILS = "Card Details";
+
   public static final List<String> CONTRACT = List.of(APPLICABLE, CARD);
 
   private final List<RuleDefinition> rules;
@@ -66,6 +69,14 @@ public final class RuleCatalog {
     return new RuleDefinition(ruleId, hooks, libraryName, plan, action);
   }
 
+  static Set<String> defines(CqlCompilation compilation, ContentPackage.CqlSource source) {
+    Set<String> defines = new LinkedHashSet<>();
+    for (ExpressionDef def : compilation.compiled(source).getLibrary().getStatements().getDef()) {
+      defines.add(def.getName());
+    }
+    return defines;
+  }
+
   public List<RuleDefinition> rules() {
     return rules;
   }
@@ -76,6 +87,15 @@ public final class RuleCatalog {
 
   public List<RuleDefinition> triggeredBy(String hook) {
     return rules.stream().filter(r -> r.triggeredBy(hook)).toList();
+  }
+
+  private static List<String> canonicals(PlanDefinitionActionComponent action) {
+    List<String> urls = new ArrayList<>();
+    if (action.hasDefinitionCanonicalType()) {
+      urls.add(action.getDefinitionCanonicalType().getValue());
+    }
+    action.getAction().forEach(child -> urls.addAll(canonicals(child)));
+    return urls;
   }
 
   /** Every way the content breaks the Java-to-CQL contract; empty when it holds. */
@@ -109,13 +129,16 @@ public final class RuleCatalog {
         problems.add(where + ": library " + rule.libraryName() + " not in content");
         continue;
       }
-      Set<String> defines = new LinkedHashSet<>();
-      for (ExpressionDef def : compilation.compiled(source).getLibrary().getStatements().getDef()) {
-        defines.add(def.getName());
-      }
+      Set<String> defines = defines(compilation, source);
       for (String name : CONTRACT) {
         if (!defines.contains(name)) {
           problems.add(source.path() + ": missing define \"" + name + "\" (rule contract)");
+        }
+      }
+      for (String name : rule.referencedExpressions()) {
+        if (!defines.contains(name)) {
+          problems.add(
+              where + ": names \"" + name + "\", which " + source.path() + " does not define");
         }
       }
       if (rule.hooks().isEmpty()) {
@@ -129,9 +152,7 @@ public final class RuleCatalog {
       if (!conditionNamesContract) {
         problems.add(where + ": applicability condition must be \"" + APPLICABLE + "\"");
       }
-      rule.action().getAction().stream()
-          .filter(PlanDefinitionActionComponent::hasDefinitionCanonicalType)
-          .map(a -> a.getDefinitionCanonicalType().getValue())
+      canonicals(rule.action()).stream()
           .filter(url -> content.activityDefinition(url).isEmpty())
           .forEach(url -> problems.add(where + ": ActivityDefinition " + url + " not in content"));
     }

@@ -1,8 +1,11 @@
 package org.backhippain.cds.cql;
 
+import java.util.LinkedHashSet;
 import java.util.Set;
+import org.hl7.fhir.r4.model.Extension;
 import org.hl7.fhir.r4.model.PlanDefinition;
 import org.hl7.fhir.r4.model.PlanDefinition.PlanDefinitionActionComponent;
+import org.hl7.fhir.r4.model.RelatedArtifact;
 
 /**
  * One rule of the rule book, read from its PlanDefinition: the rule id (the card's topic code), the
@@ -15,11 +18,39 @@ public record RuleDefinition(
     PlanDefinition planDefinition,
     PlanDefinitionActionComponent action) {
 
+  /** A documentation link shown only when the named CQL define is true. */
+  public static final String SHOWN_WHEN =
+      ContentPackage.CANONICAL_BASE + "/StructureDefinition/shown-when";
+
   public RuleDefinition {
     hooks = Set.copyOf(hooks);
   }
 
   public boolean triggeredBy(String hook) {
     return hooks.contains(hook);
+  }
+
+  /**
+   * The CQL defines the card needs besides the contract: conditions and dynamic values of nested
+   * actions, and the conditions of links.
+   */
+  public Set<String> referencedExpressions() {
+    Set<String> names = new LinkedHashSet<>();
+    collect(action, names, true);
+    return names;
+  }
+
+  private static void collect(PlanDefinitionActionComponent a, Set<String> names, boolean top) {
+    if (!top) {
+      a.getCondition().forEach(c -> names.add(c.getExpression().getExpression()));
+    }
+    a.getDynamicValue().forEach(d -> names.add(d.getExpression().getExpression()));
+    for (RelatedArtifact doc : a.getDocumentation()) {
+      Extension shownWhen = doc.getExtensionByUrl(SHOWN_WHEN);
+      if (shownWhen != null) {
+        names.add(shownWhen.getValue().primitiveValue());
+      }
+    }
+    a.getAction().forEach(child -> collect(child, names, false));
   }
 }

@@ -2,6 +2,7 @@ package org.backhippain.cds.cql;
 
 import ca.uhn.fhir.context.FhirContext;
 import java.math.BigDecimal;
+import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -13,6 +14,7 @@ import org.backhippain.cds.fhir.PatientRecord;
 import org.hl7.elm.r1.NamedTypeSpecifier;
 import org.hl7.elm.r1.ParameterDef;
 import org.hl7.elm.r1.VersionedIdentifier;
+import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Resource;
 import org.opencds.cqf.cql.engine.data.CompositeDataProvider;
 import org.opencds.cqf.cql.engine.data.DataProvider;
@@ -36,6 +38,10 @@ public final class RuleEngine {
   private static final Logger log = LoggerFactory.getLogger(RuleEngine.class);
   private static final String FHIR_MODEL = "http://hl7.org/fhir";
   private static final String CONFIG_LIBRARY = "Config";
+  private static final String COMMON_LIBRARY = "Common";
+
+  /** Common's list of the relevant drafts' references (the order hooks' gate). */
+  public static final String RELEVANT_DRAFTS = "Relevant Draft References";
 
   private final ContentPackage content;
   private final CqlCompilation compilation;
@@ -43,6 +49,7 @@ public final class RuleEngine {
   private final R4FhirModelResolver model;
   private final RuleCatalog catalog;
   private final Map<String, Object> siteParameters;
+  private final Map<String, List<String>> expressionNames = new HashMap<>();
 
   private RuleEngine(
       ContentPackage content,
@@ -55,6 +62,15 @@ public final class RuleEngine {
     this.model = new R4FhirModelResolver(fhir);
     this.catalog = RuleCatalog.of(content);
     this.siteParameters = typedParameters(siteParameters);
+    for (RuleDefinition rule : catalog.rules()) {
+      Set<String> names = new java.util.LinkedHashSet<>(RuleCatalog.CONTRACT);
+      if (RuleCatalog.defines(compilation, content.cql().get(rule.libraryName()))
+          .contains(RuleCatalog.DETAILS)) {
+        names.add(RuleCatalog.DETAILS);
+      }
+      names.addAll(rule.referencedExpressions());
+      expressionNames.put(rule.ruleId(), List.copyOf(names));
+    }
   }
 
   /**
@@ -103,32 +119,21 @@ public final class RuleEngine {
     List<Resource> resources = new ArrayList<>(record.resources().size() + 1);
     resources.add(record.patient());
     resources.addAll(record.resources());
-    DataProvider data =
-        new CompositeDataProvider(
-            model, new PatientRetrieveProvider(resources, terminology, model));
-    Environment environment =
-        new Environment(compilation.libraryManager(), Map.of(FHIR_MODEL, data), terminology);
-    CqlEngine engine =
-        new CqlEngine(environment, Set.of(CqlEngine.Options.EnableExpressionCaching));
-
-    Map<String, Object> parameters = new HashMap<>(siteParameters);
-    parameters.put("Hook", input.hook());
-    parameters.put("Unavailable Data", List.copyOf(record.unavailable()));
 
     Map<VersionedIdentifier, List<EvaluationExpressionRef>> expressions = new LinkedHashMap<>();
     for (RuleDefinition rule : rules) {
-      expressions.put(
-          identifier(rule),
-          RuleCatalog.CONTRACT.stream().map(EvaluationExpressionRef::new).toList());
+      expressions.put(identifier(rule), expressionsOf(rule));
     }
     EvaluationResults results =
-        engine.evaluate(
-            new EvaluationParams(
-                expressions,
-                new Pair<>("Patient", record.patient().getIdPart()),
-                parameters,
-                null,
-                input.now()));
+        engine(resources)
+            .evaluate(
+                new EvaluationParams(
+                    expressions,
+                    new Pair<>("Patient", record.patient().getIdPart()),
+                    parameters(
+                        input.hook(), record.unavailable(), input.drafts(), input.allDrafts()),
+                    null,
+                    input.now()));
 
     List<RuleResult> out = new ArrayList<>(rules.size());
     for (RuleDefinition rule : rules) {
@@ -137,24 +142,93 @@ public final class RuleEngine {
     return out;
   }
 
+  /**
+   * The references ({@code Type/id}) of the drafts that make an order hook worth answering
+   * (imaging, PT referral, systemic corticosteroid, opioid), decided by the Common library on the
+   * drafts alone, before any patient data is read.
+   */
+  public List<String> relevantDrafts(
+      String hook, String patientId, List<Resource> drafts, ZonedDateTime now) {
+    if (drafts.isEmpty()) {
+      return List.of();
+    }
+    Patient placeholder = new Patient();
+    placeholder.setId(patientId);
+    VersionedIdentifier common = CqlCompilation.identifier(content.cql().get(COMMON_LIBRARY));
+    EvaluationResults results =
+        engine(List.of(placeholder))
+            .evaluate(
+                new EvaluationParams(
+                    Map.of(common, List.of(new EvaluationExpressionRef(RELEVANT_DRAFTS))),
+                    new Pair<>("Patient", patientId),
+                    parameters(hook, Set.of(), drafts, drafts),
+                    null,
+                    now));
+    if (results.containsExceptionsFor(common)) {
+      throw new IllegalStateException(
+          "draft relevance could not be evaluated", results.getExceptionFor(common));
+    }
+    Object value = CqlValues.plain(results.getResultFor(common).get(RELEVANT_DRAFTS).getValue());
+    List<String> references = new ArrayList<>();
+    if (value instanceof List<?> list) {
+      list.forEach(v -> references.add(String.valueOf(v)));
+    }
+    return references;
+  }
+
+  private CqlEngine engine(List<Resource> resources) {
+    DataProvider data =
+        new CompositeDataProvider(
+            model, new PatientRetrieveProvider(resources, terminology, model));
+    Environment environment =
+        new Environment(compilation.libraryManager(), Map.of(FHIR_MODEL, data), terminology);
+    return new CqlEngine(environment, Set.of(CqlEngine.Options.EnableExpressionCaching));
+  }
+
+  private Map<String, Object> parameters(
+      String hook, Set<String> unavailable, List<Resource> drafts, List<Resource> allDrafts) {
+    Map<String, Object> parameters = new HashMap<>(siteParameters);
+    parameters.put("Hook", hook);
+    parameters.put("Unavailable Data", List.copyOf(unavailable));
+    parameters.put("Draft Orders", List.copyOf(drafts));
+    parameters.put("All Draft Orders", List.copyOf(allDrafts));
+    return parameters;
+  }
+
+  private List<EvaluationExpressionRef> expressionsOf(RuleDefinition rule) {
+    return expressionNames.get(rule.ruleId()).stream().map(EvaluationExpressionRef::new).toList();
+  }
+
   private RuleResult result(
       RuleDefinition rule, VersionedIdentifier id, EvaluationResults results) {
     if (results.containsExceptionsFor(id)) {
       RuntimeException e = results.getExceptionFor(id);
       log.error(
           "rule {} could not be evaluated: {}", rule.ruleId(), e.getClass().getSimpleName(), e);
-      return new RuleResult(rule, false, null, e.getClass().getSimpleName());
+      return new RuleResult(rule, false, null, null, e.getClass().getSimpleName());
     }
     EvaluationResult result = results.getResultFor(id);
     ExpressionResult applicable = result.get(RuleCatalog.APPLICABLE);
     if (applicable == null || !Boolean.TRUE.equals(applicable.getValue())) {
-      return new RuleResult(rule, false, null, null);
+      return new RuleResult(rule, false, null, null, null);
     }
-    Object card = CqlValues.plain(result.get(RuleCatalog.CARD).getValue());
-    @SuppressWarnings("unchecked")
-    Map<String, Object> values =
-        card instanceof Map<?, ?> map ? (Map<String, Object>) map : Map.of("value", card);
-    return new RuleResult(rule, true, values, null);
+    Map<String, Object> values = new LinkedHashMap<>(asMap(result.get(RuleCatalog.CARD)));
+    ExpressionResult details = result.get(RuleCatalog.DETAILS);
+    if (details != null) {
+      values.putAll(asMap(details));
+    }
+    Map<String, Object> expressions = new LinkedHashMap<>();
+    for (String name : rule.referencedExpressions()) {
+      ExpressionResult value = result.get(name);
+      expressions.put(name, value == null ? null : CqlValues.plain(value.getValue()));
+    }
+    return new RuleResult(rule, true, values, expressions, null);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> asMap(ExpressionResult result) {
+    Object value = result == null ? null : CqlValues.plain(result.getValue());
+    return value instanceof Map<?, ?> map ? (Map<String, Object>) map : Map.of();
   }
 
   private VersionedIdentifier identifier(RuleDefinition rule) {

@@ -169,7 +169,8 @@ public final class PatientDataLoader {
     IBaseResource resource;
     try {
       resource = parser().parseResource(json);
-    } catch (DataFormatException | ClassCastException | IllegalArgumentException e) {
+    } catch (RuntimeException e) {
+      // HAPI signals malformed input with several exception types; all mean "not usable".
       return Parsed.problem("prefetch not parseable FHIR");
     }
     String type = resource.fhirType();

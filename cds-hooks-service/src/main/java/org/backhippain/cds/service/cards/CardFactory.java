@@ -108,7 +108,7 @@ public class CardFactory {
     }
     String detail =
         render(action.getDescription(), values) + "\n" + why.execute(values).stripTrailing();
-    List<Suggestion> suggestions = suggestions(action, values, patientId);
+    List<Suggestion> suggestions = suggestions(result, values, patientId);
     return new Card(
         UUID.randomUUID().toString(),
         summary,
@@ -125,7 +125,7 @@ public class CardFactory {
             ? (suggestions.isEmpty() ? null : "at-most-one")
             : action.getSelectionBehavior().toCode(),
         indicator == Indicator.INFO ? null : overrideReasons,
-        links(action, baseUrl));
+        links(result, baseUrl));
   }
 
   /** The short labels of the rule's citations; the full references are on the review page. */
@@ -136,9 +136,13 @@ public class CardFactory {
         .toList();
   }
 
-  private List<Link> links(PlanDefinitionActionComponent action, String baseUrl) {
+  private List<Link> links(RuleResult result, String baseUrl) {
     List<Link> links = new ArrayList<>();
-    for (RelatedArtifact doc : action.getDocumentation()) {
+    for (RelatedArtifact doc : result.rule().action().getDocumentation()) {
+      var shownWhen = doc.getExtensionByUrl(RuleDefinition.SHOWN_WHEN);
+      if (shownWhen != null && !result.isTrue(shownWhen.getValue().primitiveValue())) {
+        continue;
+      }
       if (doc.hasUrl()) {
         String url = doc.getUrl().startsWith("/") ? baseUrl + doc.getUrl() : doc.getUrl();
         links.add(new Link(doc.getLabel(), url, "absolute", null));
@@ -147,15 +151,29 @@ public class CardFactory {
     return links.isEmpty() ? null : links;
   }
 
+  /** A nested action applies when every condition it names (a CQL define) is true. */
+  private static boolean applies(PlanDefinitionActionComponent action, RuleResult result) {
+    return action.getCondition().stream()
+        .allMatch(c -> result.isTrue(c.getExpression().getExpression()));
+  }
+
   private List<Suggestion> suggestions(
-      PlanDefinitionActionComponent action, Map<String, Object> values, String patientId) {
+      RuleResult result, Map<String, Object> values, String patientId) {
     List<Suggestion> out = new ArrayList<>();
-    for (PlanDefinitionActionComponent suggestion : action.getAction()) {
+    for (PlanDefinitionActionComponent suggestion : result.rule().action().getAction()) {
+      if (!applies(suggestion, result)) {
+        continue;
+      }
       List<PlanDefinitionActionComponent> steps =
           suggestion.hasAction() ? suggestion.getAction() : List.of(suggestion);
       List<SuggestionAction> actions = new ArrayList<>();
       for (PlanDefinitionActionComponent step : steps) {
-        actions.add(action(step, values, patientId));
+        if (applies(step, result)) {
+          actions.addAll(actions(step, result, values, patientId));
+        }
+      }
+      if (actions.isEmpty()) {
+        continue;
       }
       var recommended = suggestion.getExtensionByUrl(RECOMMENDED);
       out.add(
@@ -168,14 +186,34 @@ public class CardFactory {
     return out;
   }
 
-  private SuggestionAction action(
-      PlanDefinitionActionComponent step, Map<String, Object> values, String patientId) {
+  /**
+   * The CDS actions of one PlanDefinition action: {@code create} from its ActivityDefinition, or
+   * one {@code delete} per reference its {@code resourceId} dynamic value lists.
+   */
+  private List<SuggestionAction> actions(
+      PlanDefinitionActionComponent step,
+      RuleResult result,
+      Map<String, Object> values,
+      String patientId) {
     String type = step.getType().getCodingFirstRep().getCode();
     String description = render(step.getDescription(), values);
     if ("create".equals(type) && step.hasDefinitionCanonicalType()) {
       String canonical = step.getDefinitionCanonicalType().getValue();
       ActivityDefinition definition = content.activityDefinition(canonical).orElseThrow();
-      return new SuggestionAction("create", description, resource(definition, patientId), null);
+      return List.of(
+          new SuggestionAction("create", description, resource(definition, patientId), null));
+    }
+    if ("remove".equals(type)) {
+      List<SuggestionAction> deletes = new ArrayList<>();
+      for (var dynamic : step.getDynamicValue()) {
+        if ("resourceId".equals(dynamic.getPath())
+            && result.expressions().get(dynamic.getExpression().getExpression())
+                instanceof List<?> ids) {
+          ids.forEach(
+              id -> deletes.add(new SuggestionAction("delete", description, null, id.toString())));
+        }
+      }
+      return deletes;
     }
     throw new IllegalStateException("unsupported suggestion action: " + type);
   }

@@ -1,5 +1,6 @@
 package org.backhippain.cds.service.hooks;
 
+import ca.uhn.fhir.context.FhirContext;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Clock;
 import java.time.ZonedDateTime;
@@ -42,6 +43,7 @@ class HookService {
   private final CardFactory cards;
   private final Clock clock;
   private final CdsProperties properties;
+  private final FhirContext fhir;
 
   HookService(
       ServiceCatalog services,
@@ -49,13 +51,15 @@ class HookService {
       RuleEngine engine,
       CardFactory cards,
       Clock clock,
-      CdsProperties properties) {
+      CdsProperties properties,
+      FhirContext fhir) {
     this.services = services;
     this.loader = loader;
     this.engine = engine;
     this.cards = cards;
     this.clock = clock;
     this.properties = properties;
+    this.fhir = fhir;
   }
 
   CdsResponse answer(String serviceId, CdsRequest request, String requestBaseUrl) {
@@ -69,9 +73,22 @@ class HookService {
       return CdsResponse.empty();
     }
     String patientId = request.contextText("patientId");
-    PatientRecord record = loader.load(services.templates(serviceId), dataRequest(request));
     ZonedDateTime now = ZonedDateTime.now(clock).withZoneSameInstant(properties.timeZone());
-    List<RuleResult> results = engine.evaluate(new EvaluationInput(record, service.hook(), now));
+    DraftOrders drafts = DraftOrders.of(service.hook(), request.context(), fhir);
+    if (drafts.isOrderHook()
+        && engine.relevantDrafts(service.hook(), patientId, drafts.considered(), now).isEmpty()) {
+      log.info(
+          "hook {} service={} no relevant draft among {} in {} ms",
+          request.hookInstance(),
+          serviceId,
+          drafts.considered().size(),
+          (System.nanoTime() - start) / 1_000_000);
+      return CdsResponse.empty();
+    }
+    PatientRecord record = loader.load(services.templates(serviceId), dataRequest(request));
+    List<RuleResult> results =
+        engine.evaluate(
+            new EvaluationInput(record, service.hook(), now, drafts.considered(), drafts.all()));
 
     String baseUrl =
         properties.publicBaseUrl().isBlank() ? requestBaseUrl : properties.publicBaseUrl();
