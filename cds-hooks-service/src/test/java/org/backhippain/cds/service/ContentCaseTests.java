@@ -55,6 +55,16 @@ class ContentCaseTests {
             });
   }
 
+  private static List<String> indicators(HookClient.Answer answer) {
+    List<String> out = new ArrayList<>();
+    answer.body().path("cards").forEach(card -> out.add(card.path("indicator").asText()));
+    return out;
+  }
+
+  private static int rank(String indicator) {
+    return List.of("critical", "warning", "info").indexOf(indicator);
+  }
+
   /** Order-sign shows only warning and critical cards, for every draft. */
   private List<String> orderSignCards(ContentCase c) {
     if (c.expectedCardsOrderSign() != null) {
@@ -82,7 +92,15 @@ class ContentCaseTests {
         c.selections().forEach(context.putArray("selections")::add);
       }
     }
-    if (prefetch) {
+    if (!c.unavailable().isEmpty()) {
+      // The EHR cannot give these keys: prefetch the rest; then either no fhirServer, or one
+      // that refuses connections.
+      client.prefetched(request, service, client.fhirBase());
+      c.unavailable().forEach(((ObjectNode) request.get("prefetch"))::remove);
+      if (!prefetch) {
+        request.put("fhirServer", "http://127.0.0.1:9/fhir");
+      }
+    } else if (prefetch) {
       client.prefetched(request, service, client.fhirBase());
     } else {
       request.put("fhirServer", client.fhirBase());
@@ -92,5 +110,15 @@ class ContentCaseTests {
     assertThat(answer.ruleIds())
         .as(c.id() + " (" + hook + "): " + c.description())
         .containsExactlyInAnyOrderElementsOf(expected);
+    assertThat(indicators(answer))
+        .as("critical first, then warning, then info")
+        .isSortedAccordingTo(java.util.Comparator.comparingInt(ContentCaseTests::rank));
+    for (String key : c.unavailable()) {
+      answer
+          .body()
+          .path("cards")
+          .forEach(
+              card -> assertThat(card.path("detail").asText()).contains("not considered: " + key));
+    }
   }
 }

@@ -29,7 +29,7 @@ class PatientViewCardTests {
     var request = HookClient.request("patient-view", "ptref-pos-21-days");
     var answer = client.post(SERVICE, client.prefetched(request, SERVICE, client.fhirBase()));
     assertThat(answer.status()).isEqualTo(200);
-    assertThat(answer.ruleIds()).containsExactly("pt-referral");
+    assertThat(answer.ruleIds()).containsExactlyInAnyOrder("pt-referral", "self-care");
     return answer.card("pt-referral");
   }
 
@@ -103,6 +103,60 @@ class PatientViewCardTests {
     client.prefetched(request, SERVICE, client.fhirBase());
     ((com.fasterxml.jackson.databind.node.ObjectNode) request.path("prefetch")).remove(key);
     return request;
+  }
+
+  JsonNode card(String patientId, String ruleId) {
+    var request = HookClient.request("patient-view", patientId);
+    request.put("fhirServer", client.fhirBase());
+    return client.post(SERVICE, request).card(ruleId);
+  }
+
+  @Test
+  void ptReferralSaysHowThePatientReachesPtAndWarnsAboutStretches() {
+    String detail = card("r8-pos-hmo-radicular", "pt-referral").path("detail").asText();
+    assertThat(detail)
+        .contains("referral from the primary care provider")
+        .contains("forward-bending stretches")
+        .doesNotContain("{{");
+  }
+
+  @Test
+  void withCoverageUnavailableThePtCardSaysCheckThePlan() {
+    var request = HookClient.request("patient-view", "r8-pos-coverage-unavailable");
+    client.prefetched(request, SERVICE, client.fhirBase());
+    ((com.fasterxml.jackson.databind.node.ObjectNode) request.path("prefetch")).remove("coverage");
+    String detail = client.post(SERVICE, request).card("pt-referral").path("detail").asText();
+    assertThat(detail)
+        .contains("check the plan's referral rules")
+        .contains("Not available from the EHR, so not considered: coverage");
+  }
+
+  @Test
+  void selfCareLinksThePatientHandout() {
+    JsonNode link = card("r9-pos-5d", "self-care").path("links").get(0);
+    assertThat(link.path("url").asText()).isEqualTo(client.base() + "/handouts/self-care");
+    assertThat(link.path("type").asText()).isEqualTo("absolute");
+  }
+
+  @Test
+  void referralSuggestionsCreateTheRightService() {
+    assertThat(createdCode(card("r11-pos-age-15", "gynecologic-cause"))).isEqualTo("308485000");
+    assertThat(createdCode(card("r12-pos-current", "smoking-cessation"))).isEqualTo("315232003");
+    assertThat(createdCode(card("r17-pos-84d", "surgical-consult"))).isEqualTo("308482002");
+    assertThat(createdCode(card("r5-pos-as", "inflammatory-back-pain"))).isEqualTo("306290009");
+  }
+
+  static String createdCode(JsonNode card) {
+    return card.path("suggestions")
+        .get(0)
+        .path("actions")
+        .get(0)
+        .path("resource")
+        .path("code")
+        .path("coding")
+        .get(0)
+        .path("code")
+        .asText();
   }
 
   @Test

@@ -20,6 +20,7 @@ import org.hl7.fhir.r4.model.Bundle;
  * @param selections the order-select {@code context.selections}, or {@code null} (all drafts)
  * @param expectedCardsOrderSign for an order-select case, the cards order-sign must give for the
  *     same drafts (all of them); {@code null}: the expected cards minus the info cards
+ * @param unavailable prefetch keys the EHR cannot provide in this case (clinical spec §2)
  */
 public record ContentCase(
     String library,
@@ -32,7 +33,8 @@ public record ContentCase(
     Bundle bundle,
     Bundle draftOrders,
     List<String> selections,
-    List<String> expectedCardsOrderSign) {
+    List<String> expectedCardsOrderSign,
+    List<String> unavailable) {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -41,7 +43,19 @@ public record ContentCase(
     selections = selections == null ? null : List.copyOf(selections);
     expectedCardsOrderSign =
         expectedCardsOrderSign == null ? null : List.copyOf(expectedCardsOrderSign);
+    unavailable = unavailable == null ? List.of() : List.copyOf(unavailable);
   }
+
+  /** The resource types each prefetch key brings. */
+  public static final java.util.Map<String, List<String>> KEY_TYPES =
+      java.util.Map.of(
+          "patient", List.of("Patient"),
+          "conditions", List.of("Condition"),
+          "observations", List.of("Observation"),
+          "medications", List.of("MedicationRequest", "Medication"),
+          "serviceRequests", List.of("ServiceRequest"),
+          "procedures", List.of("Procedure"),
+          "coverage", List.of("Coverage"));
 
   /** {@code Library/case-folder}, e.g. {@code PtReferral/pos-21-days}. */
   public String id() {
@@ -85,7 +99,8 @@ public record ContentCase(
               bundle,
               drafts,
               selections,
-              texts(json, "expectedCardsOrderSign")));
+              texts(json, "expectedCardsOrderSign"),
+              texts(json, "unavailable")));
     }
     return cases;
   }

@@ -43,7 +43,7 @@ public class CardFactory {
   private final FhirContext fhir;
   private final ObjectMapper json;
   private final CdsProperties properties;
-  private final Mustache.Compiler compiler = Mustache.compiler().escapeHTML(false).defaultValue("");
+  private final Mustache.Compiler compiler;
   private final Template why;
   private final Map<String, Template> templates = new HashMap<>();
   private final List<Coding> overrideReasons;
@@ -58,6 +58,18 @@ public class CardFactory {
     this.fhir = fhir;
     this.json = json;
     this.properties = properties;
+    // Shared text ({{> name}}) comes from content/input/cards/name.mustache.
+    this.compiler =
+        Mustache.compiler()
+            .escapeHTML(false)
+            .defaultValue("")
+            .withLoader(
+                name ->
+                    new java.io.StringReader(
+                        content
+                            .file("input/cards/" + name + ".mustache")
+                            .orElseThrow(
+                                () -> new IllegalStateException("no card partial " + name))));
     this.why = compiler.compile(content.file("input/cards/why.mustache").orElseThrow());
     for (RuleDefinition rule : engine.catalog().rules()) {
       compileAll(rule.action());
