@@ -65,7 +65,7 @@ public final class PatientDataLoader {
     long deadline = start + settings.budget().toNanos();
     Map<String, KeyData> results = new LinkedHashMap<>();
     Map<String, Future<KeyData>> pending = new LinkedHashMap<>();
-    IGenericClient client = request.fhirServer() == null ? null : client(request);
+    IGenericClient client = client(request);
 
     for (PrefetchTemplate template : templates) {
       PrefetchValue value = request.prefetch().get(template.key());
@@ -109,8 +109,22 @@ public final class PatientDataLoader {
     return record;
   }
 
+  /** A client for the EHR's FHIR server, or {@code null} when none (or no usable URL) was given. */
   private IGenericClient client(DataRequest request) {
-    IGenericClient client = fhir.newRestfulGenericClient(stripSlash(request.fhirServer()));
+    String base = request.fhirServer();
+    if (base == null || !base.matches("(?i)https?://[^\\s]+")) {
+      if (base != null) {
+        log.warn("fhirServer is not an http(s) URL; reading nothing from it");
+      }
+      return null;
+    }
+    IGenericClient client;
+    try {
+      client = fhir.newRestfulGenericClient(stripSlash(base));
+    } catch (RuntimeException e) {
+      log.warn("fhirServer URL not usable ({})", e.getClass().getSimpleName());
+      return null;
+    }
     if (request.accessToken() != null && !request.accessToken().isBlank()) {
       client.registerInterceptor(new BearerTokenAuthInterceptor(request.accessToken()));
     }

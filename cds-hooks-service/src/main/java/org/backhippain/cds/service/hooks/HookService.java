@@ -23,6 +23,7 @@ import org.backhippain.cds.service.cards.Indicator;
 import org.backhippain.cds.service.discovery.CdsService;
 import org.backhippain.cds.service.discovery.ServiceCatalog;
 import org.backhippain.cds.service.system.CdsException;
+import org.backhippain.cds.service.system.CdsMetrics;
 import org.backhippain.cds.service.system.CdsProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,6 +45,7 @@ class HookService {
   private final Clock clock;
   private final CdsProperties properties;
   private final FhirContext fhir;
+  private final CdsMetrics metrics;
 
   HookService(
       ServiceCatalog services,
@@ -52,7 +54,8 @@ class HookService {
       CardFactory cards,
       Clock clock,
       CdsProperties properties,
-      FhirContext fhir) {
+      FhirContext fhir,
+      CdsMetrics metrics) {
     this.services = services;
     this.loader = loader;
     this.engine = engine;
@@ -60,10 +63,32 @@ class HookService {
     this.clock = clock;
     this.properties = properties;
     this.fhir = fhir;
+    this.metrics = metrics;
   }
 
   CdsResponse answer(String serviceId, CdsRequest request, String requestBaseUrl) {
     long start = System.nanoTime();
+    String outcome = "error";
+    try {
+      CdsResponse response = evaluate(serviceId, request, requestBaseUrl, start);
+      outcome = "ok";
+      return response;
+    } catch (CdsException e) {
+      outcome = e.error();
+      throw e;
+    } catch (org.backhippain.cds.fhir.RequiredDataUnavailableException e) {
+      outcome = "prefetch_unavailable";
+      throw e;
+    } finally {
+      metrics.hook(
+          services.service(serviceId).isPresent() ? serviceId : "unknown",
+          outcome,
+          System.nanoTime() - start);
+    }
+  }
+
+  private CdsResponse evaluate(
+      String serviceId, CdsRequest request, String requestBaseUrl, long start) {
     CdsService service =
         services
             .service(serviceId)
@@ -86,6 +111,7 @@ class HookService {
       return CdsResponse.empty();
     }
     PatientRecord record = loader.load(services.templates(serviceId), dataRequest(request));
+    metrics.fetches(record);
     List<RuleResult> results =
         engine.evaluate(
             new EvaluationInput(record, service.hook(), now, drafts.considered(), drafts.all()));
@@ -99,6 +125,7 @@ class HookService {
             .filter(c -> !"order-sign".equals(service.hook()) || c.indicator() != Indicator.INFO)
             .sorted(Comparator.comparing(Card::indicator))
             .toList();
+    answer.forEach(card -> metrics.card(serviceId, card.ruleId()));
     log.info(
         "hook {} service={} cards={} rules={} in {} ms",
         request.hookInstance(),

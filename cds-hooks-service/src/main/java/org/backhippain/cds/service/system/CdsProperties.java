@@ -18,6 +18,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param fetchThreads threads reading the EHR's FHIR server, shared by all requests
  * @param siteParameters overrides of the Config CQL library's thresholds, by parameter name
  * @param corsAllowedOrigins browser origins allowed to call (the CDS Hooks Sandbox needs it)
+ * @param maxRequestBytes the largest hook request body accepted (413 above)
  */
 @ConfigurationProperties("cds")
 public record CdsProperties(
@@ -28,7 +29,8 @@ public record CdsProperties(
     @DefaultValue("16") int fetchThreads,
     @DefaultValue("Back & Hip Pain CDS") String productName,
     Map<String, String> siteParameters,
-    @DefaultValue("*") List<String> corsAllowedOrigins) {
+    @DefaultValue("*") List<String> corsAllowedOrigins,
+    @DefaultValue("16MB") org.springframework.util.unit.DataSize maxRequestBytes) {
 
   public CdsProperties {
     siteParameters = siteParameters == null ? Map.of() : Map.copyOf(siteParameters);

@@ -20,26 +20,42 @@ import org.springframework.web.servlet.resource.NoResourceFoundException;
 @RestControllerAdvice
 class ErrorHandling {
   private static final Logger log = LoggerFactory.getLogger(ErrorHandling.class);
+  private final CdsMetrics metrics;
+
+  ErrorHandling(CdsMetrics metrics) {
+    this.metrics = metrics;
+  }
 
   @ExceptionHandler(CdsException.class)
   ResponseEntity<ErrorBody> cds(CdsException e) {
     log.info("request refused: {} {}", e.status().value(), e.getMessage());
+    metrics.error(e.error());
     return body(e.status(), e.error(), e.getMessage());
   }
 
   @ExceptionHandler(RequiredDataUnavailableException.class)
   ResponseEntity<ErrorBody> requiredData(RequiredDataUnavailableException e) {
     log.info("required data unavailable: {}", e.getMessage());
+    metrics.error("prefetch_unavailable");
     return body(HttpStatus.PRECONDITION_FAILED, "prefetch_unavailable", e.getMessage());
   }
 
   @ExceptionHandler(HttpMessageNotReadableException.class)
   ResponseEntity<ErrorBody> unreadable(HttpMessageNotReadableException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof RequestLimits.BodyTooLargeException) {
+        metrics.error("payload_too_large");
+        return body(
+            HttpStatus.PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large");
+      }
+    }
+    metrics.error("invalid_json");
     return body(HttpStatus.BAD_REQUEST, "invalid_json", "the request body is not valid JSON");
   }
 
   @ExceptionHandler(HttpMediaTypeNotSupportedException.class)
   ResponseEntity<ErrorBody> mediaType(HttpMediaTypeNotSupportedException e) {
+    metrics.error("unsupported_media_type");
     return body(
         HttpStatus.UNSUPPORTED_MEDIA_TYPE,
         "unsupported_media_type",
@@ -67,6 +83,7 @@ class ErrorHandling {
   @ExceptionHandler(Exception.class)
   ResponseEntity<ErrorBody> unexpected(Exception e) {
     log.error("unexpected failure: {}", e.getClass().getName(), e);
+    metrics.error("internal_error");
     return body(
         HttpStatus.INTERNAL_SERVER_ERROR,
         "internal_error",

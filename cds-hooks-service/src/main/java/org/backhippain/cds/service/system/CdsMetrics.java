@@ -1,0 +1,64 @@
+package org.backhippain.cds.service.system;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import org.backhippain.cds.fhir.PatientRecord;
+import org.springframework.stereotype.Component;
+
+/**
+ * The service's Micrometer meters: hook latency per service and outcome (histogram), cards per
+ * rule, FHIR fetch latency per prefetch key and source, errors per kind. Exposed at {@code
+ * /actuator/metrics} (and Prometheus when a registry is added).
+ */
+@Component
+public class CdsMetrics {
+  private final MeterRegistry registry;
+
+  CdsMetrics(MeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  public void hook(String service, String outcome, long nanos) {
+    Timer.builder("cds.hook")
+        .description("Hook call latency")
+        .tag("service", service)
+        .tag("outcome", outcome)
+        .publishPercentileHistogram()
+        .register(registry)
+        .record(Duration.ofNanos(nanos));
+  }
+
+  public void card(String service, String ruleId) {
+    Counter.builder("cds.cards")
+        .description("Cards returned")
+        .tag("service", service)
+        .tag("rule", ruleId)
+        .register(registry)
+        .increment();
+  }
+
+  public void fetches(PatientRecord record) {
+    for (PatientRecord.KeyOutcome outcome : record.outcomes()) {
+      if (outcome.source() == PatientRecord.Source.FETCHED
+          || outcome.source() == PatientRecord.Source.UNAVAILABLE) {
+        Timer.builder("cds.fhir.fetch")
+            .description("Reads of the EHR's FHIR server, per prefetch key")
+            .tag("key", outcome.key())
+            .tag("source", outcome.source().name().toLowerCase(java.util.Locale.ROOT))
+            .publishPercentileHistogram()
+            .register(registry)
+            .record(Duration.ofMillis(outcome.millis()));
+      }
+    }
+  }
+
+  public void error(String kind) {
+    Counter.builder("cds.errors")
+        .description("Requests answered with an error, by kind")
+        .tag("kind", kind)
+        .register(registry)
+        .increment();
+  }
+}

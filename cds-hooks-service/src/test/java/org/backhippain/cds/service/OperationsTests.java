@@ -1,0 +1,95 @@
+package org.backhippain.cds.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.LocalDate;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.web.server.LocalServerPort;
+
+/** What operators rely on: health probes, metrics, request ids, body limits. */
+@ServiceTest
+class OperationsTests {
+  static final String PV = "back-hip-pain-patient-view";
+  @LocalServerPort int port;
+  @Autowired TestClock clock;
+
+  @Test
+  void livenessAndReadinessAreUpOnceTheEngineIsWarm() {
+    HookClient client = new HookClient(port);
+    assertThat(
+            client.get(client.base() + "/actuator/health/liveness").body().path("status").asText())
+        .isEqualTo("UP");
+    assertThat(
+            client.get(client.base() + "/actuator/health/readiness").body().path("status").asText())
+        .isEqualTo("UP");
+  }
+
+  @Test
+  void metricsCountHooksCardsFetchesAndErrors() {
+    HookClient client = new HookClient(port);
+    clock.set(LocalDate.parse("2026-06-15"));
+    var request = HookClient.request("patient-view", "ptref-pos-21-days");
+    request.put("fhirServer", client.fhirBase());
+    assertThat(client.post(PV, request).status()).isEqualTo(200);
+    client.post("no-such-service", request);
+    String base = client.base() + "/actuator/metrics/";
+    assertThat(
+            client
+                .get(base + "cds.hook?tag=service:" + PV + "&tag=outcome:ok")
+                .body()
+                .path("measurements")
+                .get(0)
+                .path("value")
+                .asDouble())
+        .isPositive();
+    assertThat(client.get(base + "cds.cards?tag=rule:pt-referral").status()).isEqualTo(200);
+    assertThat(client.get(base + "cds.fhir.fetch?tag=key:conditions").status()).isEqualTo(200);
+    assertThat(client.get(base + "cds.errors?tag=kind:not_found").status()).isEqualTo(200);
+  }
+
+  @Test
+  void everyAnswerCarriesARequestIdAndEchoesTheCallers() throws Exception {
+    HttpResponse<String> response =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/cds-services"))
+                    .header("X-Request-Id", "ehr-req-42")
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(response.headers().firstValue("X-Request-Id")).contains("ehr-req-42");
+  }
+
+  @Test
+  void aBodyOverTheLimitIs413WithOrWithoutALength() throws Exception {
+    byte[] big =
+        ("{\"hook\":\"patient-view\",\"pad\":\"" + "x".repeat(17 * 1024 * 1024) + "\"}")
+            .getBytes(StandardCharsets.UTF_8);
+    HttpClient http = HttpClient.newHttpClient();
+    URI uri = URI.create("http://localhost:" + port + "/cds-services/" + PV);
+    HttpResponse<String> withLength =
+        http.send(
+            HttpRequest.newBuilder(uri)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(big))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(withLength.statusCode()).isEqualTo(413);
+    assertThat(withLength.body()).contains("payload_too_large");
+    HttpResponse<String> chunked =
+        http.send(
+            HttpRequest.newBuilder(uri)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big)))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(chunked.statusCode()).isEqualTo(413);
+    assertThat(chunked.body()).contains("payload_too_large");
+  }
+}
