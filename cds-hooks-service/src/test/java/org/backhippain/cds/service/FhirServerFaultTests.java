@@ -62,6 +62,21 @@ class FhirServerFaultTests {
     ehr.stop();
   }
 
+  String testName;
+
+  @BeforeEach
+  void name(org.junit.jupiter.api.TestInfo info) {
+    testName = info.getDisplayName();
+  }
+
+  /** One line per fault for the report: fault, status, rule ids, time. */
+  HookClient.Answer report(HookClient.Answer answer) {
+    System.out.printf(
+        "FAULT %-45s -> HTTP %d %s in %d ms%n",
+        testName, answer.status(), answer.status() == 200 ? answer.ruleIds() : answer.body().path("error").asText(), answer.millis());
+    return answer;
+  }
+
   @BeforeEach
   void setUp() {
     client = new HookClient(port);
