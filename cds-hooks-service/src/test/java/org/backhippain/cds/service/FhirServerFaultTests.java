@@ -133,7 +133,7 @@ class FhirServerFaultTests {
         .putObject("fhirAuthorization")
         .put("access_token", "secret-token")
         .put("token_type", "Bearer");
-    return client.post(SERVICE, request);
+    return report(client.post(SERVICE, request));
   }
 
   void assertBoundedWithOneLogLine(HookClient.Answer answer) {
@@ -287,7 +287,7 @@ class FhirServerFaultTests {
   void unreachableServer() {
     ObjectNode request = HookClient.request("patient-view", PATIENT);
     request.put("fhirServer", "http://127.0.0.1:9/fhir");
-    var answer = client.post(SERVICE, request);
+    var answer = report(client.post(SERVICE, request));
     assertThat(answer.status()).isEqualTo(412);
     assertThat(answer.millis()).isLessThan(BOUND_MS);
   }
@@ -296,7 +296,7 @@ class FhirServerFaultTests {
   void fhirServerThatIsNotAUrl() {
     ObjectNode request = HookClient.request("patient-view", PATIENT);
     request.put("fhirServer", "not a url at all");
-    var answer = client.post(SERVICE, request);
+    var answer = report(client.post(SERVICE, request));
     assertThat(answer.status()).isEqualTo(412);
   }
 
