@@ -73,7 +73,10 @@ class FhirServerFaultTests {
   HookClient.Answer report(HookClient.Answer answer) {
     System.out.printf(
         "FAULT %-45s -> HTTP %d %s in %d ms%n",
-        testName, answer.status(), answer.status() == 200 ? answer.ruleIds() : answer.body().path("error").asText(), answer.millis());
+        testName,
+        answer.status(),
+        answer.status() == 200 ? answer.ruleIds() : answer.body().path("error").asText(),
+        answer.millis());
     return answer;
   }
 
