@@ -16,7 +16,11 @@ import org.springframework.test.context.ActiveProfiles;
 @Retention(RetentionPolicy.RUNTIME)
 @SpringBootTest(
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-    properties = {"cds.demo.shift-dates=false"})
+    properties = {
+      "cds.demo.shift-dates=false",
+      "cds.analytics.username=operator",
+      "cds.analytics.password=operator-secret"
+    })
 @ActiveProfiles("demo")
 @Import(TestClock.Config.class)
 public @interface ServiceTest {}

@@ -193,7 +193,8 @@ public class CardFactory {
               render(suggestion.getTitle(), values),
               UUID.randomUUID().toString(),
               recommended == null ? null : ((BooleanType) recommended.getValue()).booleanValue(),
-              actions));
+              actions,
+              suggestion.getId()));
     }
     return out;
   }

@@ -22,6 +22,7 @@ import org.backhippain.cds.service.cards.CdsResponse;
 import org.backhippain.cds.service.cards.Indicator;
 import org.backhippain.cds.service.discovery.CdsService;
 import org.backhippain.cds.service.discovery.ServiceCatalog;
+import org.backhippain.cds.service.feedback.FeedbackService;
 import org.backhippain.cds.service.system.CdsException;
 import org.backhippain.cds.service.system.CdsMetrics;
 import org.backhippain.cds.service.system.CdsProperties;
@@ -46,6 +47,7 @@ class HookService {
   private final CdsProperties properties;
   private final FhirContext fhir;
   private final CdsMetrics metrics;
+  private final FeedbackService feedback;
 
   HookService(
       ServiceCatalog services,
@@ -55,7 +57,8 @@ class HookService {
       Clock clock,
       CdsProperties properties,
       FhirContext fhir,
-      CdsMetrics metrics) {
+      CdsMetrics metrics,
+      FeedbackService feedback) {
     this.services = services;
     this.loader = loader;
     this.engine = engine;
@@ -64,6 +67,7 @@ class HookService {
     this.properties = properties;
     this.fhir = fhir;
     this.metrics = metrics;
+    this.feedback = feedback;
   }
 
   CdsResponse answer(String serviceId, CdsRequest request, String requestBaseUrl) {
@@ -118,11 +122,19 @@ class HookService {
 
     String baseUrl =
         properties.publicBaseUrl().isBlank() ? requestBaseUrl : properties.publicBaseUrl();
-    List<Card> answer =
+    List<FeedbackService.Candidate> candidates =
         results.stream()
             .filter(RuleResult::applicable)
-            .map(r -> cards.card(r, patientId, stripSlash(baseUrl)))
-            .filter(c -> !"order-sign".equals(service.hook()) || c.indicator() != Indicator.INFO)
+            .map(
+                r ->
+                    new FeedbackService.Candidate(
+                        cards.card(r, patientId, stripSlash(baseUrl)),
+                        FeedbackService.factHashes(r.card())))
+            .filter(
+                c -> !"order-sign".equals(service.hook()) || c.card().indicator() != Indicator.INFO)
+            .toList();
+    List<Card> answer =
+        feedback.show(serviceId, patientId, candidates).stream()
             .sorted(Comparator.comparing(Card::indicator))
             .toList();
     answer.forEach(card -> metrics.card(serviceId, card.ruleId()));

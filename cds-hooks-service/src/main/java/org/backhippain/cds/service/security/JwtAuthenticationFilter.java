@@ -33,8 +33,10 @@ final class JwtAuthenticationFilter extends OncePerRequestFilter {
 
   @Override
   protected boolean shouldNotFilter(HttpServletRequest request) {
+    String path = request.getRequestURI().substring(request.getContextPath().length());
     return "OPTIONS".equals(request.getMethod())
-        || !request.getRequestURI().startsWith(request.getContextPath() + "/cds-services");
+        || !path.startsWith("/cds-services")
+        || path.equals("/cds-services/analytics");
   }
 
   @Override

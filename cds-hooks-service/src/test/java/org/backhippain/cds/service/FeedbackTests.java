@@ -1,0 +1,255 @@
+package org.backhippain.cds.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ca.uhn.fhir.context.FhirContext;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.UUID;
+import org.backhippain.cds.cql.ContentCase;
+import org.backhippain.cds.cql.ContentPackage;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.web.server.LocalServerPort;
+
+/**
+ * Feedback that is kept and cards that learn to stay quiet (CDS Hooks §Feedback). Each test uses a
+ * fresh patient id over a content case's data, so snoozes never leak into other suites.
+ */
+@ServiceTest
+class FeedbackTests {
+  static final String PV = "back-hip-pain-patient-view";
+  static final String REASONS = ContentPackage.OVERRIDE_REASON_SYSTEM;
+
+  @LocalServerPort int port;
+  @Autowired ContentPackage content;
+  @Autowired FhirContext fhir;
+  @Autowired TestClock clock;
+  HookClient client;
+
+  @BeforeEach
+  void setUp() {
+    client = new HookClient(port);
+  }
+
+  /** A patient-view request with the case's data prefetched, under a new patient id. */
+  ObjectNode hookFor(String caseId, String patientId) {
+    ContentCase c =
+        ContentCase.all(content, fhir).stream()
+            .filter(x -> x.id().equals(caseId))
+            .findFirst()
+            .orElseThrow();
+    clock.set(c.evaluationDate());
+    ObjectNode request =
+        client.prefetched(HookClient.request("patient-view", c.patientId()), PV, client.fhirBase());
+    ((ObjectNode) request.get("context")).put("patientId", patientId);
+    return request;
+  }
+
+  static String newPatient() {
+    return "fb-" + UUID.randomUUID();
+  }
+
+  HookClient.Answer feedback(String service, JsonNode... entries) {
+    ObjectNode body = HookClient.JSON.createObjectNode();
+    ArrayNode list = body.putArray("feedback");
+    for (JsonNode e : entries) {
+      list.add(e);
+    }
+    return client.post(service + "/feedback", body);
+  }
+
+  static ObjectNode overridden(JsonNode card, String reason) {
+    ObjectNode entry = HookClient.JSON.createObjectNode();
+    entry.put("card", card.path("uuid").asText());
+    entry.put("outcome", "overridden");
+    if (reason != null) {
+      ObjectNode r = entry.putObject("overrideReason").putObject("reason");
+      r.put("code", reason);
+      r.put("system", REASONS);
+    }
+    entry.put("outcomeTimestamp", "2026-06-15T10:15:00Z");
+    return entry;
+  }
+
+  static ObjectNode accepted(JsonNode card) {
+    ObjectNode entry = HookClient.JSON.createObjectNode();
+    entry.put("card", card.path("uuid").asText());
+    entry.put("outcome", "accepted");
+    entry
+        .putArray("acceptedSuggestions")
+        .addObject()
+        .put("id", card.path("suggestions").get(0).path("uuid").asText());
+    entry.put("outcomeTimestamp", "2026-06-15T10:15:00-05:00");
+    return entry;
+  }
+
+  @Test
+  void anOverriddenCardIsSnoozedForThatPatientAndStillShownForAnother() {
+    String patient = newPatient();
+    ObjectNode request = hookFor("RedFlagMalignancy/pos-weight-drop-5-0-percent", patient);
+    JsonNode card = client.post(PV, request).card("red-flag-malignancy");
+    assertThat(feedback(PV, overridden(card, "already-addressed")).status()).isEqualTo(200);
+
+    assertThat(client.post(PV, request).ruleIds()).doesNotContain("red-flag-malignancy");
+    ObjectNode other = hookFor("RedFlagMalignancy/pos-weight-drop-5-0-percent", newPatient());
+    assertThat(client.post(PV, other).ruleIds()).contains("red-flag-malignancy");
+  }
+
+  @Test
+  void aNewTriggeringFactEndsTheSnooze() {
+    String patient = newPatient();
+    ObjectNode request = hookFor("RedFlagMalignancy/pos-weight-drop-5-0-percent", patient);
+    JsonNode card = client.post(PV, request).card("red-flag-malignancy");
+    feedback(PV, overridden(card, "not-applicable"));
+    assertThat(client.post(PV, request).ruleIds()).doesNotContain("red-flag-malignancy");
+
+    ((ArrayNode) request.path("prefetch").path("conditions").withArray("entry"))
+        .addObject()
+        .set(
+            "resource",
+            HookClient.json(
+                "{\"resourceType\":\"Condition\",\"id\":\"new-wl\",\"verificationStatus\":{\"coding\":[{\"system\":"
+                    + "\"http://terminology.hl7.org/CodeSystem/condition-ver-status\",\"code\":\"confirmed\"}]},"
+                    + "\"code\":{\"coding\":[{\"system\":\"http://hl7.org/fhir/sid/icd-10-cm\",\"code\":\"R63.4\","
+                    + "\"display\":\"Abnormal weight loss\"}]},\"onsetDateTime\":\"2026-06-10\"}"));
+    assertThat(client.post(PV, request).ruleIds()).contains("red-flag-malignancy");
+  }
+
+  @Test
+  void theCriticalCardIsNeverSnoozed() {
+    ObjectNode request = hookFor("CaudaEquina/pos-urinary-retention-30-days", newPatient());
+    JsonNode card = client.post(PV, request).card("cauda-equina");
+    assertThat(feedback(PV, overridden(card, "clinical-judgment")).status()).isEqualTo(200);
+    assertThat(client.post(PV, request).ruleIds()).contains("cauda-equina");
+  }
+
+  @Test
+  void acceptingThePtReferralSilencesItFor90Days() {
+    ObjectNode request = hookFor("PtReferral/pos-21-days", newPatient());
+    JsonNode card = client.post(PV, request).card("pt-referral");
+    assertThat(feedback(PV, accepted(card)).status()).isEqualTo(200);
+    var again = client.post(PV, request);
+    assertThat(again.ruleIds()).doesNotContain("pt-referral").contains("self-care");
+    clock.set(java.time.LocalDate.parse("2026-09-14"));
+    assertThat(client.post(PV, request).ruleIds()).as("after 91 days").contains("pt-referral");
+  }
+
+  @Test
+  void aSnoozedRedFlagStillSuppressesSelfCare() {
+    ObjectNode request = hookFor("RedFlagFracture/pos-age-70-acute-episode", newPatient());
+    JsonNode card = client.post(PV, request).card("red-flag-fracture");
+    feedback(PV, overridden(card, "already-addressed"));
+    assertThat(client.post(PV, request).ruleIds()).doesNotContain("red-flag-fracture", "self-care");
+  }
+
+  @Test
+  void anInvalidBatchIsRefusedWholeWithPerEntryErrors() {
+    ObjectNode request = hookFor("RedFlagMalignancy/pos-weight-drop-5-0-percent", newPatient());
+    JsonNode card = client.post(PV, request).card("red-flag-malignancy");
+    ObjectNode valid = overridden(card, "not-applicable");
+    ObjectNode unknownCard = overridden(card, null).put("card", UUID.randomUUID().toString());
+    ObjectNode badReason = overridden(card, "because");
+    ObjectNode badTimestamp = overridden(card, null).put("outcomeTimestamp", "yesterday");
+    ObjectNode badOutcome = overridden(card, null).put("outcome", "ignored");
+    ObjectNode foreignSuggestion = overridden(card, null).put("outcome", "accepted");
+    foreignSuggestion
+        .putArray("acceptedSuggestions")
+        .addObject()
+        .put("id", UUID.randomUUID().toString());
+    var answer =
+        feedback(PV, valid, unknownCard, badReason, badTimestamp, badOutcome, foreignSuggestion);
+    assertThat(answer.status()).isEqualTo(400);
+    assertThat(answer.body().path("error").asText()).isEqualTo("invalid_feedback");
+    assertThat(answer.body().path("entries"))
+        .extracting(e -> e.path("index").asInt())
+        .containsExactly(1, 2, 3, 4, 5);
+    assertThat(answer.raw())
+        .contains("was not issued by this service")
+        .contains("is not one of the card's")
+        .contains("RFC 3339")
+        .contains("accepted or overridden");
+    assertThat(client.post(PV, request).ruleIds())
+        .as("nothing stored")
+        .contains("red-flag-malignancy");
+  }
+
+  @Test
+  void feedbackOnAnotherServicesCardIsRefused() {
+    JsonNode card =
+        client.post(PV, hookFor("PtReferral/pos-21-days", newPatient())).card("pt-referral");
+    var answer = feedback("back-hip-pain-order-select", overridden(card, null));
+    assertThat(answer.status()).isEqualTo(400);
+    assertThat(feedback("no-such-service", overridden(card, null)).status()).isEqualTo(404);
+  }
+
+  @Test
+  void aRepeatedEntryIsStoredOnceAndAnalyticsCountIt() throws Exception {
+    String patient = newPatient();
+    ObjectNode request = hookFor("SmokingCessation/pos-latest-status-current-smoker", patient);
+    JsonNode card = client.post(PV, request).card("smoking-cessation");
+    ObjectNode entry = overridden(card, null);
+    long before = analytics().path("smoking-cessation").path("overridden").asLong();
+    assertThat(feedback(PV, entry).status()).isEqualTo(200);
+    assertThat(feedback(PV, entry).status()).isEqualTo(200);
+    client.post(PV, request);
+    JsonNode counts = analytics().path("smoking-cessation");
+    assertThat(counts.path("overridden").asLong()).isEqualTo(before + 1);
+    assertThat(counts.path("overriddenByReason").path("none").asLong()).isPositive();
+    assertThat(counts.path("shown").asLong()).isPositive();
+    assertThat(counts.path("snoozed").asLong()).isPositive();
+  }
+
+  @Test
+  void analyticsNeedsTheOperatorCredentialNotAJwt() throws Exception {
+    var response =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(client.base() + "/cds-services/analytics"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).isEqualTo(401);
+    var wrong =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(client.base() + "/cds-services/analytics"))
+                    .header(
+                        "Authorization",
+                        "Basic "
+                            + Base64.getEncoder()
+                                .encodeToString("operator:nope".getBytes(StandardCharsets.UTF_8)))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(wrong.statusCode()).isEqualTo(401);
+  }
+
+  /** Rule id → counts, read as the operator. */
+  JsonNode analytics() throws Exception {
+    var response =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(client.base() + "/cds-services/analytics"))
+                    .header(
+                        "Authorization",
+                        "Basic "
+                            + Base64.getEncoder()
+                                .encodeToString(
+                                    "operator:operator-secret".getBytes(StandardCharsets.UTF_8)))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).isEqualTo(200);
+    ObjectNode byRule = HookClient.JSON.createObjectNode();
+    HookClient.json(response.body())
+        .path("rules")
+        .forEach(r -> byRule.set(r.path("ruleId").asText(), r));
+    return byRule;
+  }
+}
