@@ -57,6 +57,45 @@ public record ContentCase(
           "procedures", List.of("Procedure"),
           "coverage", List.of("Coverage"));
 
+  /**
+   * The case's patient data as the service would load it: the Patient, the other resources, and the
+   * case's unavailable keys (whose resources are then left out).
+   */
+  public org.backhippain.cds.fhir.PatientRecord record() {
+    org.hl7.fhir.r4.model.Patient patient = null;
+    List<org.hl7.fhir.r4.model.Resource> resources = new ArrayList<>();
+    java.util.Set<String> hidden = new java.util.HashSet<>();
+    unavailable.forEach(key -> hidden.addAll(KEY_TYPES.get(key)));
+    for (var entry : bundle.getEntry()) {
+      if (entry.getResource() instanceof org.hl7.fhir.r4.model.Patient p) {
+        patient = p;
+      } else if (!hidden.contains(entry.getResource().fhirType())) {
+        resources.add(entry.getResource());
+      }
+    }
+    return new org.backhippain.cds.fhir.PatientRecord(
+        patient, resources, java.util.Set.copyOf(unavailable), List.of());
+  }
+
+  /** The drafts the order hook considers: those named in selections, else all. */
+  public List<org.hl7.fhir.r4.model.Resource> consideredDrafts() {
+    List<org.hl7.fhir.r4.model.Resource> all = allDrafts();
+    if (selections == null) {
+      return all;
+    }
+    return all.stream()
+        .filter(d -> selections.contains(d.fhirType() + "/" + d.getIdElement().getIdPart()))
+        .toList();
+  }
+
+  public List<org.hl7.fhir.r4.model.Resource> allDrafts() {
+    List<org.hl7.fhir.r4.model.Resource> all = new ArrayList<>();
+    if (draftOrders != null) {
+      draftOrders.getEntry().forEach(e -> all.add(e.getResource()));
+    }
+    return all;
+  }
+
   /** {@code Library/case-folder}, e.g. {@code PtReferral/pos-21-days}. */
   public String id() {
     return library + "/" + name;

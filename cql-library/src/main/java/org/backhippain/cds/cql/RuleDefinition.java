@@ -23,7 +23,7 @@ public record RuleDefinition(
       ContentPackage.CANONICAL_BASE + "/StructureDefinition/shown-when";
 
   public RuleDefinition {
-    hooks = Set.copyOf(hooks);
+    hooks = java.util.Collections.unmodifiableSet(new LinkedHashSet<>(hooks));
   }
 
   public boolean triggeredBy(String hook) {

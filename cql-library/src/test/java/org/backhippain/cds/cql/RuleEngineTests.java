@@ -5,14 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ca.uhn.fhir.context.FhirContext;
 import java.time.ZoneOffset;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.stream.Stream;
 import org.backhippain.cds.fhir.PatientRecord;
-import org.hl7.fhir.r4.model.Patient;
-import org.hl7.fhir.r4.model.Resource;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
@@ -56,18 +52,7 @@ class RuleEngineTests {
   }
 
   static PatientRecord record(ContentCase c) {
-    Patient patient = null;
-    List<Resource> resources = new ArrayList<>();
-    Set<String> hidden = new java.util.HashSet<>();
-    c.unavailable().forEach(key -> hidden.addAll(ContentCase.KEY_TYPES.get(key)));
-    for (var entry : c.bundle().getEntry()) {
-      if (entry.getResource() instanceof Patient p) {
-        patient = p;
-      } else if (!hidden.contains(entry.getResource().fhirType())) {
-        resources.add(entry.getResource());
-      }
-    }
-    return new PatientRecord(patient, resources, Set.copyOf(c.unavailable()), List.of());
+    return c.record();
   }
 
   @Test

@@ -42,22 +42,33 @@ public class CardFactory {
   private final ContentPackage content;
   private final FhirContext fhir;
   private final ObjectMapper json;
-  private final CdsProperties properties;
+  private final String productName;
   private final Mustache.Compiler compiler;
   private final Template why;
   private final Map<String, Template> templates = new HashMap<>();
   private final List<Coding> overrideReasons;
 
+  @org.springframework.beans.factory.annotation.Autowired
   CardFactory(
       ContentPackage content,
       RuleEngine engine,
       FhirContext fhir,
       ObjectMapper json,
       CdsProperties properties) {
+    this(content, engine, fhir, json, properties.productName());
+  }
+
+  /** Outside Spring (the rule book generator). */
+  public CardFactory(
+      ContentPackage content,
+      RuleEngine engine,
+      FhirContext fhir,
+      ObjectMapper json,
+      String productName) {
     this.content = content;
     this.fhir = fhir;
     this.json = json;
-    this.properties = properties;
+    this.productName = productName;
     // Shared text ({{> name}}) comes from content/input/cards/name.mustache.
     this.compiler =
         Mustache.compiler()
@@ -127,7 +138,7 @@ public class CardFactory {
         detail,
         indicator,
         new Source(
-            properties.productName(),
+            productName,
             baseUrl + "/review/" + rule.ruleId(),
             null,
             new Coding(

@@ -36,7 +36,7 @@ class HandoutController {
     String title = text.lines().findFirst().orElse("Handout").replaceFirst("^#\\s*", "");
     return """
         <!doctype html>
-        <html lang="en"><head><meta charset="utf-8">
+        <html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>%s</title>
         <style>

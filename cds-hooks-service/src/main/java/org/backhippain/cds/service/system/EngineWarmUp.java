@@ -1,15 +1,10 @@
 package org.backhippain.cds.service.system;
 
 import ca.uhn.fhir.context.FhirContext;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import org.backhippain.cds.cql.ContentCase;
 import org.backhippain.cds.cql.EvaluationInput;
 import org.backhippain.cds.cql.RuleEngine;
-import org.backhippain.cds.fhir.PatientRecord;
-import org.hl7.fhir.r4.model.Patient;
-import org.hl7.fhir.r4.model.Resource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.ApplicationArguments;
@@ -36,20 +31,13 @@ class EngineWarmUp implements ApplicationRunner {
     long start = System.nanoTime();
     List<ContentCase> cases = ContentCase.all(engine.content(), fhir);
     for (ContentCase c : cases) {
-      Patient patient = null;
-      List<Resource> resources = new ArrayList<>();
-      for (var entry : c.bundle().getEntry()) {
-        if (entry.getResource() instanceof Patient p) {
-          patient = p;
-        } else {
-          resources.add(entry.getResource());
-        }
-      }
       engine.evaluate(
           new EvaluationInput(
-              new PatientRecord(patient, resources, Set.of(), List.of()),
+              c.record(),
               c.hook(),
-              c.evaluationDate().atStartOfDay(java.time.ZoneOffset.UTC)));
+              c.evaluationDate().atStartOfDay(java.time.ZoneOffset.UTC),
+              c.consideredDrafts(),
+              c.allDrafts()));
     }
     log.info(
         "engine warm: {} content cases evaluated in {} ms",

@@ -1,0 +1,600 @@
+package org.backhippain.cds.service.review;
+
+import static org.springframework.web.util.HtmlUtils.htmlEscape;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.backhippain.cds.cql.ContentCase;
+import org.backhippain.cds.cql.ContentPackage;
+import org.backhippain.cds.cql.EvaluationInput;
+import org.backhippain.cds.cql.RuleDefinition;
+import org.backhippain.cds.cql.RuleEngine;
+import org.backhippain.cds.cql.RuleResult;
+import org.backhippain.cds.service.cards.Card;
+import org.backhippain.cds.service.cards.CardFactory;
+import org.backhippain.cds.service.cards.Coding;
+import org.backhippain.cds.service.cards.Link;
+import org.backhippain.cds.service.cards.Suggestion;
+import org.backhippain.cds.service.cards.SuggestionAction;
+import org.commonmark.parser.Parser;
+import org.commonmark.renderer.html.HtmlRenderer;
+import org.hl7.fhir.r4.model.RelatedArtifact;
+import org.hl7.fhir.r4.model.ValueSet;
+
+/**
+ * The rule book informaticists review, generated from content: an index, one page per rule (plain
+ * words, When/Then, card preview, thresholds with sources, value sets, data the EHR must send, CQL,
+ * cases with expected and actual rule ids) and a page of every cited source.
+ */
+final class RuleBook {
+  static final String VERIFY = "http://hl7.org/fhir/StructureDefinition/valueset-concept-comments";
+  private static final Pattern HEADER = Pattern.compile("\\A\\s*/\\*(.*?)\\*/", Pattern.DOTALL);
+  private static final Pattern CONFIG_REF = Pattern.compile("Config\\.\"([^\"]+)\"");
+  private static final Pattern VALUESET = Pattern.compile("valueset \"([^\"]+)\": '([^']+)'");
+  private static final Pattern RETRIEVE = Pattern.compile("\\[(\\w+)");
+  private static final Pattern CODE =
+      Pattern.compile("code \"([^\"]+)\": '([^']+)' from \"([^\"]+)\"");
+  private static final Pattern CODESYSTEM = Pattern.compile("codesystem \"([^\"]+)\": '([^']+)'");
+  private static final Map<String, String> KEY_OF_TYPE =
+      Map.of(
+          "Patient", "patient",
+          "Condition", "conditions",
+          "Observation", "observations",
+          "MedicationRequest", "medications",
+          "Medication", "medications",
+          "ServiceRequest", "serviceRequests",
+          "Procedure", "procedures",
+          "Coverage", "coverage");
+
+  private final ContentPackage content;
+  private final RuleEngine engine;
+  private final CardFactory cards;
+  private final Parser markdown = Parser.builder().build();
+  private final HtmlRenderer html = HtmlRenderer.builder().escapeHtml(true).build();
+  private final Map<String, Parameter> parameters;
+  private final List<CaseRun> runs = new ArrayList<>();
+
+  RuleBook(ContentPackage content, RuleEngine engine, ca.uhn.fhir.context.FhirContext fhir) {
+    this.content = content;
+    this.engine = engine;
+    this.cards = new CardFactory(content, engine, fhir, new ObjectMapper(), "Back & Hip Pain CDS");
+    this.parameters = parameters(content.cql().get("Config").text());
+    for (ContentCase c : ContentCase.all(content, fhir)) {
+      runs.add(run(c));
+    }
+  }
+
+  /** One case as the build evaluated it. */
+  record CaseRun(ContentCase c, List<RuleResult> results, List<String> actual) {
+    boolean passes() {
+      return new TreeSet<>(actual).equals(new TreeSet<>(c.expectedCards()));
+    }
+  }
+
+  private CaseRun run(ContentCase c) {
+    var now = c.evaluationDate().atTime(12, 0).atZone(ZoneOffset.UTC);
+    if (c.hook().startsWith("order-")
+        && engine.relevantDrafts(c.hook(), c.patientId(), c.consideredDrafts(), now).isEmpty()) {
+      return new CaseRun(c, List.of(), List.of());
+    }
+    List<RuleResult> results =
+        engine.evaluate(
+            new EvaluationInput(c.record(), c.hook(), now, c.consideredDrafts(), c.allDrafts()));
+    List<String> actual =
+        results.stream().filter(RuleResult::applicable).map(r -> r.rule().ruleId()).toList();
+    return new CaseRun(c, results, actual);
+  }
+
+  List<CaseRun> runs() {
+    return runs;
+  }
+
+  /** File name → page. */
+  Map<String, String> pages() {
+    Map<String, String> pages = new LinkedHashMap<>();
+    pages.put("index.html", index());
+    pages.put("sources.html", sources());
+    for (RuleDefinition rule : engine.catalog().rules()) {
+      pages.put(rule.ruleId() + ".html", rule(rule));
+    }
+    return pages;
+  }
+
+  private String index() {
+    StringBuilder rows = new StringBuilder();
+    for (RuleDefinition rule : engine.catalog().rules()) {
+      List<CaseRun> cases = casesOf(rule);
+      long passing = cases.stream().filter(CaseRun::passes).count();
+      rows.append("<tr><td><a href=\"review/")
+          .append(rule.ruleId())
+          .append("\">")
+          .append(esc(rule.ruleId()))
+          .append("</a></td><td>")
+          .append(esc(rule.planDefinition().getTitle()))
+          .append("</td><td>")
+          .append(esc(String.join(", ", rule.hooks())))
+          .append("</td><td>")
+          .append(indicator(rule))
+          .append("</td><td>")
+          .append(esc(labels(rule)))
+          .append("</td><td>")
+          .append(passing)
+          .append(" / ")
+          .append(cases.size())
+          .append("</td></tr>\n");
+    }
+    long total = runs.stream().filter(CaseRun::passes).count();
+    return page(
+        "Rule book",
+        "<h1>Back &amp; Hip Pain CDS: rule book</h1>\n"
+            + "<p>Generated by the build from the content package; every rule's CQL, value sets,"
+            + " card text and cases. Cases passing at the last build: <strong>"
+            + total
+            + " / "
+            + runs.size()
+            + "</strong>. <a href=\"review/sources\">All cited sources</a>.</p>\n"
+            + "<table data-testid=\"rules\"><thead><tr><th>rule id</th><th>title</th><th>hooks</th>"
+            + "<th>indicator</th><th>sources</th><th>cases passing</th></tr></thead><tbody>\n"
+            + rows
+            + "</tbody></table>");
+  }
+
+  private String sources() {
+    Map<String, Set<String>> usedBy = new LinkedHashMap<>();
+    Map<String, RelatedArtifact> byLabel = new LinkedHashMap<>();
+    for (RuleDefinition rule : engine.catalog().rules()) {
+      for (RelatedArtifact a : citations(rule)) {
+        String key = a.getCitation();
+        byLabel.putIfAbsent(key, a);
+        usedBy.computeIfAbsent(key, k -> new TreeSet<>()).add(rule.ruleId());
+      }
+    }
+    StringBuilder items = new StringBuilder();
+    byLabel.forEach(
+        (citation, a) -> {
+          items
+              .append("<li><strong>")
+              .append(esc(a.getLabel()))
+              .append("</strong>: ")
+              .append(esc(citation));
+          if (a.hasUrl()) {
+            items
+                .append(" <a href=\"")
+                .append(esc(a.getUrl()))
+                .append("\">")
+                .append(esc(a.getUrl()))
+                .append("</a>");
+          }
+          items.append("<br>used by: ");
+          items.append(
+              usedBy.get(citation).stream()
+                  .map(id -> "<a href=\"review/" + id + "\">" + id + "</a>")
+                  .collect(Collectors.joining(", ")));
+          items.append("</li>\n");
+        });
+    return page(
+        "Sources",
+        "<h1>Cited sources</h1><p><a href=\"review\">Rule book</a></p>\n"
+            + "<p>The article the rule book derives from is paraphrased, never copied; these are the"
+            + " sources it cites and the guidelines behind them.</p>\n<ul data-testid=\"sources\">\n"
+            + items
+            + "</ul>");
+  }
+
+  private String rule(RuleDefinition rule) {
+    String cql = content.cql().get(rule.libraryName()).text();
+    Map<String, String> header = header(cql);
+    StringBuilder body = new StringBuilder();
+    body.append(
+        "<p><a href=\"review\">Rule book</a> · <a href=\"review/sources\">Sources</a></p>\n");
+    body.append("<h1>")
+        .append(esc(rule.planDefinition().getTitle()))
+        .append(" <code>")
+        .append(esc(rule.ruleId()))
+        .append("</code></h1>\n");
+    body.append("<p>").append(esc(rule.planDefinition().getDescription())).append("</p>\n");
+    body.append("<p>Hooks: ")
+        .append(esc(String.join(", ", rule.hooks())))
+        .append(" · indicator: ")
+        .append(indicator(rule))
+        .append(" · library <code>")
+        .append(esc(rule.libraryName()))
+        .append("</code></p>\n");
+    body.append("<h2>In plain words</h2><p data-testid=\"plain\">")
+        .append(esc(header.getOrDefault("plain", "")))
+        .append("</p>\n");
+    body.append("<h2>When / Then</h2><dl data-testid=\"when-then\"><dt>When</dt><dd>")
+        .append(esc(header.getOrDefault("when", "")))
+        .append("</dd><dt>Then</dt><dd>")
+        .append(esc(header.getOrDefault("then", "")))
+        .append("</dd></dl>\n");
+    body.append(cardPreview(rule));
+    body.append(thresholds(cql));
+    body.append(valueSets(cql));
+    body.append(data(cql));
+    body.append("<h2>Sources</h2><ul>");
+    for (RelatedArtifact a : citations(rule)) {
+      body.append("<li>").append(esc(a.getCitation())).append("</li>");
+    }
+    body.append("</ul>\n");
+    body.append(cases(rule));
+    body.append("<h2>CQL</h2><pre data-testid=\"cql\">").append(esc(cql)).append("</pre>\n");
+    return page(rule.planDefinition().getTitle(), body.toString());
+  }
+
+  private String cardPreview(RuleDefinition rule) {
+    RuleResult example =
+        casesOf(rule).stream()
+            .flatMap(run -> run.results().stream())
+            .filter(r -> r.applicable() && r.rule().ruleId().equals(rule.ruleId()))
+            .findFirst()
+            .orElse(null);
+    if (example == null) {
+      return "<h2>Card</h2><p>No positive case yet.</p>\n";
+    }
+    Card card = cards.card(example, "example-patient", "{service base URL}");
+    StringBuilder out = new StringBuilder("<h2>Card as the EHR shows it</h2>\n");
+    out.append("<div class=\"card ")
+        .append(card.indicator().name().toLowerCase())
+        .append("\" data-testid=\"card-preview\">");
+    out.append("<div class=\"indicator\">").append(indicator(rule)).append("</div>");
+    out.append("<div class=\"summary\">").append(esc(card.summary())).append("</div>");
+    out.append("<div class=\"detail\">")
+        .append(html.render(markdown.parse(card.detail())))
+        .append("</div>");
+    if (card.suggestions() != null) {
+      out.append("<div class=\"suggestions\">");
+      for (Suggestion s : card.suggestions()) {
+        out.append("<button type=\"button\"")
+            .append(Boolean.TRUE.equals(s.isRecommended()) ? " class=\"recommended\"" : "")
+            .append(">")
+            .append(esc(s.label()))
+            .append("</button><ul>");
+        for (SuggestionAction a : s.actions()) {
+          out.append("<li>").append(esc(a.type())).append(": ").append(esc(a.description()));
+          if (a.resourceId() != null) {
+            out.append(" (").append(esc(a.resourceId())).append(")");
+          }
+          out.append("</li>");
+        }
+        out.append("</ul>");
+      }
+      out.append("</div>");
+    }
+    if (card.links() != null) {
+      for (Link link : card.links()) {
+        out.append("<p class=\"link\">Link: <u>").append(esc(link.label())).append("</u></p>");
+      }
+    }
+    if (card.overrideReasons() != null) {
+      out.append("<p class=\"reasons\">Dismiss reasons: ")
+          .append(
+              card.overrideReasons().stream()
+                  .map(Coding::display)
+                  .map(RuleBook::esc)
+                  .collect(Collectors.joining(" · ")))
+          .append("</p>");
+    }
+    out.append("</div>\n<p class=\"note\">Rendered from the first positive case below.</p>\n");
+    return out.toString();
+  }
+
+  private String thresholds(String cql) {
+    Set<String> names = new LinkedHashSet<>(List.of("Subacute From Days", "Chronic From Days"));
+    Matcher m = CONFIG_REF.matcher(cql);
+    while (m.find()) {
+      names.add(m.group(1));
+    }
+    StringBuilder rows = new StringBuilder();
+    for (String name : names) {
+      Parameter p = parameters.get(name);
+      if (p != null) {
+        rows.append("<tr><td>")
+            .append(esc(name))
+            .append("</td><td>")
+            .append(esc(p.value()))
+            .append("</td><td>")
+            .append(esc(p.source()))
+            .append("</td></tr>");
+      }
+    }
+    return "<h2>Thresholds</h2><p>Defaults of the <code>Config</code> library; a site overrides them"
+        + " with <code>cds.site-parameters</code>.</p><table data-testid=\"thresholds\"><thead><tr>"
+        + "<th>parameter</th><th>default</th><th>source</th></tr></thead><tbody>"
+        + rows
+        + "</tbody></table>\n";
+  }
+
+  private String valueSets(String cql) {
+    StringBuilder out = new StringBuilder("<h2>Value sets</h2>\n");
+    Matcher m = VALUESET.matcher(cql);
+    Set<String> urls = new LinkedHashSet<>();
+    while (m.find()) {
+      urls.add(m.group(2));
+    }
+    if (urls.isEmpty()) {
+      urls.add(ContentPackage.CANONICAL_BASE + "/ValueSet/back-hip-pain");
+    }
+    for (String url : urls) {
+      content.valueSets().stream()
+          .filter(v -> v.getUrl().equals(url))
+          .findFirst()
+          .ifPresent(vs -> out.append(valueSet(vs)));
+    }
+    return out.toString();
+  }
+
+  private String valueSet(ValueSet vs) {
+    StringBuilder rows = new StringBuilder();
+    for (ValueSet.ConceptSetComponent include : vs.getCompose().getInclude()) {
+      for (var nested : include.getValueSet()) {
+        content.valueSets().stream()
+            .filter(v -> v.getUrl().equals(nested.getValue()))
+            .findFirst()
+            .ifPresent(
+                v ->
+                    rows.append("<tr><td colspan=\"4\">includes ")
+                        .append(esc(v.getTitle()))
+                        .append("</td></tr>")
+                        .append(conceptRows(v)));
+      }
+    }
+    rows.append(conceptRows(vs));
+    return "<h3>"
+        + esc(vs.getTitle())
+        + "</h3><p><code>"
+        + esc(vs.getUrl())
+        + "</code><br>"
+        + esc(vs.getDescription())
+        + "</p><table class=\"valueset\"><thead><tr><th>system</th><th>code</th><th>display</th><th>note</th></tr></thead><tbody>"
+        + rows
+        + "</tbody></table>\n";
+  }
+
+  private static String conceptRows(ValueSet vs) {
+    StringBuilder rows = new StringBuilder();
+    for (String part : List.of("include", "exclude")) {
+      var sets =
+          part.equals("include") ? vs.getCompose().getInclude() : vs.getCompose().getExclude();
+      for (ValueSet.ConceptSetComponent set : sets) {
+        String prefix = part.equals("exclude") ? "excluded: " : "";
+        for (ValueSet.ConceptReferenceComponent concept : set.getConcept()) {
+          var verify = concept.getExtensionByUrl(VERIFY);
+          rows.append("<tr")
+              .append(verify != null ? " class=\"verify\"" : "")
+              .append("><td>")
+              .append(esc(set.getSystem()))
+              .append("</td><td>")
+              .append(esc(concept.getCode()))
+              .append("</td><td>")
+              .append(esc(concept.getDisplay()))
+              .append("</td><td>")
+              .append(prefix)
+              .append(verify != null ? "<strong>to verify</strong>" : "")
+              .append("</td></tr>");
+        }
+        for (ValueSet.ConceptSetFilterComponent filter : set.getFilter()) {
+          rows.append("<tr><td>")
+              .append(esc(set.getSystem()))
+              .append("</td><td>")
+              .append(
+                  esc(
+                      filter.getProperty()
+                          + " "
+                          + filter.getOp().toCode()
+                          + " "
+                          + filter.getValue()))
+              .append("</td><td>")
+              .append(
+                  filter.getOp() == ValueSet.FilterOperator.ISA
+                      ? "category and its descendants"
+                      : "through the product table")
+              .append("</td><td>")
+              .append(prefix)
+              .append("</td></tr>");
+        }
+      }
+    }
+    return rows.toString();
+  }
+
+  private String data(String cql) {
+    String common = content.cql().get("Common").text();
+    Set<String> keys = new TreeSet<>(List.of("patient", "conditions"));
+    Matcher m = RETRIEVE.matcher(cql);
+    while (m.find()) {
+      if (KEY_OF_TYPE.containsKey(m.group(1))) {
+        keys.add(KEY_OF_TYPE.get(m.group(1)));
+      }
+    }
+    if (cql.contains("Medication Concept") || cql.contains("Steroid")) {
+      keys.add("medications");
+    }
+    Map<String, String> systems = new LinkedHashMap<>();
+    Matcher s = CODESYSTEM.matcher(cql);
+    while (s.find()) {
+      systems.put(s.group(1), s.group(2));
+    }
+    StringBuilder observations = new StringBuilder();
+    Matcher c = CODE.matcher(cql);
+    while (c.find()) {
+      if (cql.contains("[Observation: \"" + c.group(1) + "\"]")) {
+        observations
+            .append("<li>Observation coded <code>")
+            .append(esc(systems.getOrDefault(c.group(3), c.group(3)) + "|" + c.group(2)))
+            .append("</code> (")
+            .append(esc(c.group(1)))
+            .append(")")
+            .append(
+                systems.getOrDefault(c.group(3), "").endsWith("/findings")
+                    ? ": a questionnaire item with <code>valueBoolean</code> true when present"
+                    : "")
+            .append("</li>");
+      }
+    }
+    return "<h2>Data the EHR must send</h2><p>Prefetch keys read: <code>"
+        + esc(String.join("</code>, <code>", keys))
+            .replace("&lt;/code&gt;, &lt;code&gt;", "</code>, <code>")
+        + "</code>. Without <code>patient</code> or <code>conditions</code> the service answers 412.</p>"
+        + (observations.length() == 0
+            ? ""
+            : "<ul data-testid=\"observations\">" + observations + "</ul>")
+        + (common.isEmpty() ? "" : "")
+        + "\n";
+  }
+
+  private String cases(RuleDefinition rule) {
+    StringBuilder rows = new StringBuilder();
+    for (CaseRun run : casesOf(rule)) {
+      ContentCase c = run.c();
+      rows.append("<tr class=\"")
+          .append(run.passes() ? "pass" : "fail")
+          .append("\"><td>")
+          .append(esc(c.id()))
+          .append("</td><td>")
+          .append(esc(c.hook()))
+          .append("</td><td>")
+          .append(esc(c.description()))
+          .append("</td><td>")
+          .append(esc(String.join(", ", c.expectedCards())))
+          .append("</td><td>")
+          .append(esc(String.join(", ", run.actual())))
+          .append("</td><td>")
+          .append(run.passes() ? "pass" : "FAIL")
+          .append("</td></tr>\n");
+    }
+    return "<h2>Test cases</h2><p>Expected rule ids (from the case) and actual rule ids (the engine"
+        + " at the last build).</p><table data-testid=\"cases\"><thead><tr><th>case</th><th>hook</th>"
+        + "<th>what it shows</th><th>expected</th><th>actual</th><th>result</th></tr></thead><tbody>"
+        + rows
+        + "</tbody></table>\n";
+  }
+
+  private List<CaseRun> casesOf(RuleDefinition rule) {
+    return runs.stream()
+        .filter(
+            r ->
+                r.c().library().equals(rule.libraryName())
+                    || r.c().expectedCards().contains(rule.ruleId()))
+        .toList();
+  }
+
+  private static List<RelatedArtifact> citations(RuleDefinition rule) {
+    return rule.planDefinition().getRelatedArtifact().stream()
+        .filter(a -> a.getType() == RelatedArtifact.RelatedArtifactType.CITATION)
+        .toList();
+  }
+
+  private static String labels(RuleDefinition rule) {
+    return citations(rule).stream()
+        .map(RelatedArtifact::getLabel)
+        .collect(Collectors.joining("; "));
+  }
+
+  private static String indicator(RuleDefinition rule) {
+    var p = rule.action().getPriority();
+    String name =
+        p == null
+            ? "info"
+            : switch (p) {
+              case STAT, ASAP -> "critical";
+              case URGENT -> "warning";
+              default -> "info";
+            };
+    return "<span class=\"badge " + name + "\">" + name + "</span>";
+  }
+
+  /** The rule library's opening comment, split into its plain-words, When and Then parts. */
+  static Map<String, String> header(String cql) {
+    Map<String, String> parts = new LinkedHashMap<>();
+    Matcher m = HEADER.matcher(cql);
+    if (!m.find()) {
+      return parts;
+    }
+    String text =
+        m.group(1)
+            .lines()
+            .map(l -> l.replaceFirst("^\\s*\\*\\s?", ""))
+            .collect(Collectors.joining("\n"));
+    String plain = between(text, "In plain words:", "When:");
+    parts.put(
+        "plain",
+        plain.isEmpty() ? plain : Character.toUpperCase(plain.charAt(0)) + plain.substring(1));
+    parts.put("when", between(text, "When:", "Then:"));
+    parts.put("then", between(text, "Then:", "Sources:"));
+    return parts;
+  }
+
+  private static String between(String text, String from, String to) {
+    int i = text.indexOf(from);
+    if (i < 0) {
+      return "";
+    }
+    int j = text.indexOf(to, i + from.length());
+    return text.substring(i + from.length(), j < 0 ? text.length() : j)
+        .replaceAll("\\s+", " ")
+        .strip();
+  }
+
+  /** Config parameter name → default and source comment. */
+  record Parameter(String value, String source) {}
+
+  static Map<String, Parameter> parameters(String config) {
+    Map<String, Parameter> out = new LinkedHashMap<>();
+    Matcher block =
+        Pattern.compile(
+                "/\\*((?:(?!\\*/).)*)\\*/\\s*((?:parameter \"[^\"]+\" \\w+ default [^\\n]+\\n?)+)",
+                Pattern.DOTALL)
+            .matcher(config);
+    while (block.find()) {
+      String source = block.group(1).replaceAll("-{3,}", " ").replaceAll("\\s+", " ").strip();
+      Matcher p =
+          Pattern.compile("parameter \"([^\"]+)\" (\\w+) default ([^\\n]+)")
+              .matcher(block.group(2));
+      while (p.find()) {
+        out.put(p.group(1), new Parameter(p.group(3).strip() + " (" + p.group(2) + ")", source));
+      }
+    }
+    return out;
+  }
+
+  static String page(String title, String body) {
+    return """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><base href="/"><link rel="icon" href="data:,">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>%s · Back &amp; Hip Pain CDS</title>
+        <style>
+        body{font-family:system-ui,sans-serif;max-width:72rem;margin:1.5rem auto;padding:0 1rem;line-height:1.5;color:#222}
+        table{border-collapse:collapse;width:100%%;margin:.5rem 0 1rem}
+        th,td{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top;font-size:.92rem}
+        th{background:#f4f4f4} pre{background:#f6f8fa;padding:1rem;overflow:auto;font-size:.85rem}
+        tr.verify td{background:#fff8e1} tr.fail td{background:#fde7e9}
+        .badge{padding:.1rem .45rem;border-radius:.6rem;font-size:.8rem;color:#fff}
+        .badge.info{background:#1565c0}.badge.warning{background:#ef6c00}.badge.critical{background:#c62828}
+        .card{border:1px solid #ccc;border-left:.5rem solid #1565c0;border-radius:.3rem;padding:.8rem 1rem;max-width:44rem}
+        .card.warning{border-left-color:#ef6c00}.card.critical{border-left-color:#c62828}
+        .card .summary{font-weight:600;margin:.3rem 0}
+        .card button{margin:.3rem .3rem 0 0;padding:.3rem .7rem}.card button.recommended{font-weight:700}
+        </style></head>
+        <body>
+        %s
+        </body></html>
+        """
+        .formatted(esc(title), body);
+  }
+
+  static String esc(String text) {
+    return text == null ? "" : htmlEscape(text);
+  }
+}
