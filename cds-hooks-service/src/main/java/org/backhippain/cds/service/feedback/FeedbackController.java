@@ -31,7 +31,23 @@ class FeedbackController {
     services
         .service(id)
         .orElseThrow(() -> CdsException.notFound("no CDS service with id '" + id + "'"));
-    List<FeedbackService.EntryError> errors = feedback.receive(id, body);
+    List<FeedbackService.EntryError> errors;
+    try {
+      errors = feedback.receive(id, body);
+    } catch (org.springframework.dao.DataAccessException e) {
+      // The batch is one transaction: nothing of it was written.
+      org.slf4j.LoggerFactory.getLogger(FeedbackController.class)
+          .error("feedback refused: storage unavailable ({})", e.getClass().getSimpleName());
+      return ResponseEntity.status(503)
+          .body(
+              Map.of(
+                  "error",
+                  "storage_unavailable",
+                  "status",
+                  503,
+                  "message",
+                  "feedback cannot be stored now; retry later"));
+    }
     if (errors.isEmpty()) {
       return ResponseEntity.ok().build();
     }

@@ -6,12 +6,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** The single-instance replay store: a map pruned as entries expire. */
-final class InMemoryReplayStore implements ReplayStore {
+public final class InMemoryReplayStore implements ReplayStore {
   private final ConcurrentHashMap<String, Instant> seen = new ConcurrentHashMap<>();
   private final AtomicInteger writes = new AtomicInteger();
   private final Clock clock;
 
-  InMemoryReplayStore(Clock clock) {
+  public InMemoryReplayStore(Clock clock) {
     this.clock = clock;
   }
 

@@ -23,10 +23,11 @@ import org.springframework.core.env.Environment;
 class SecurityConfiguration {
   private static final Logger log = LoggerFactory.getLogger(SecurityConfiguration.class);
 
+  /** Shared through the database; this instance's memory while the database is unreachable. */
   @Bean
   @ConditionalOnMissingBean(ReplayStore.class)
-  ReplayStore replayStore() {
-    return new InMemoryReplayStore(Clock.systemUTC());
+  ReplayStore replayStore(org.springframework.jdbc.core.JdbcTemplate jdbc) {
+    return new JdbcReplayStore(jdbc, new InMemoryReplayStore(Clock.systemUTC()), Clock.systemUTC());
   }
 
   @Bean
