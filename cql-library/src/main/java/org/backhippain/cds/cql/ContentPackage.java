@@ -43,6 +43,7 @@ public final class ContentPackage {
   private final List<ValueSet> valueSets = new ArrayList<>();
   private final List<CodeSystem> codeSystems = new ArrayList<>();
   private final List<ConceptMap> conceptMaps = new ArrayList<>();
+  private final List<IBaseResource> resources = new ArrayList<>();
   private final List<PlanDefinition> planDefinitions = new ArrayList<>();
   private final List<ActivityDefinition> activityDefinitions = new ArrayList<>();
   private final Map<String, CqlSource> cql = new LinkedHashMap<>();
@@ -58,6 +59,7 @@ public final class ContentPackage {
           } else if (path.startsWith("input/vocabulary/") || path.startsWith("input/resources/")) {
             if (path.endsWith(".json")) {
               IBaseResource resource = parser.parseResource(text);
+              resources.add(resource);
               if (resource instanceof ValueSet vs) valueSets.add(vs);
               else if (resource instanceof CodeSystem cs) codeSystems.add(cs);
               else if (resource instanceof ConceptMap cm) conceptMaps.add(cm);
@@ -102,6 +104,11 @@ public final class ContentPackage {
   public List<String> paths(String folder) {
     String prefix = folder.endsWith("/") ? folder : folder + "/";
     return files.keySet().stream().filter(p -> p.startsWith(prefix)).toList();
+  }
+
+  /** Every FHIR resource of the content (terminology, definitions, extensions). */
+  public List<IBaseResource> resources() {
+    return List.copyOf(resources);
   }
 
   public List<ValueSet> valueSets() {

@@ -1,0 +1,275 @@
+package org.backhippain.cds.cql;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.parser.IParser;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.zip.GZIPOutputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.BooleanType;
+import org.hl7.fhir.r4.model.CodeableConcept;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Enumerations.PublicationStatus;
+import org.hl7.fhir.r4.model.Library;
+import org.hl7.fhir.r4.model.MetadataResource;
+import org.hl7.fhir.r4.model.RelatedArtifact;
+import org.hl7.fhir.r4.model.Resource;
+import org.hl7.fhir.r4.model.ValueSet;
+
+/**
+ * Builds the content as a FHIR NPM package (FHIR 4.0.1): a Library per CQL library (the CQL as
+ * text/cql, FHIRHelpers included so every reference resolves inside), the PlanDefinitions,
+ * ActivityDefinitions, ValueSets with expansions, CodeSystems, the product ConceptMap and the
+ * StructureDefinitions of the project's extensions; with {@code package.json} and {@code
+ * .index.json}. Writes {@code package/} into the classes (the service loads it from there) and a
+ * {@code .tgz} beside them. Run by the cql-library build.
+ */
+public final class PackageBuilder {
+  public static final String NAME = "org.back-hip-pain-cds.content";
+  public static final String VERSION = "0.1.0";
+  private static final Pattern INCLUDE = Pattern.compile("include (\\w+) version '([^']+)'");
+  private static final String TOO_COSTLY =
+      "http://hl7.org/fhir/StructureDefinition/valueset-toocostly";
+
+  private PackageBuilder() {}
+
+  public static void main(String[] args) throws IOException {
+    Path classes = Path.of(args[0]);
+    Path target = Path.of(args[1]);
+    FhirContext fhir = FhirContext.forR4Cached();
+    ContentPackage content = ContentPackage.load(fhir);
+    List<Resource> resources = resources(content);
+    Path dir = classes.resolve("package");
+    Files.createDirectories(dir);
+    IParser json = fhir.newJsonParser().setPrettyPrint(true);
+    ObjectMapper mapper = new ObjectMapper();
+    ArrayNode index = mapper.createArrayNode();
+    Map<String, byte[]> files = new LinkedHashMap<>();
+    for (Resource r : resources) {
+      String file = r.fhirType() + "-" + r.getIdElement().getIdPart() + ".json";
+      files.put(file, json.encodeResourceToString(r).getBytes(StandardCharsets.UTF_8));
+      ObjectNode entry = index.addObject();
+      entry.put("filename", file);
+      entry.put("resourceType", r.fhirType());
+      entry.put("id", r.getIdElement().getIdPart());
+      if (r instanceof MetadataResource m) {
+        entry.put("url", m.getUrl());
+        entry.put("version", m.getVersion());
+      }
+    }
+    ObjectNode indexFile = mapper.createObjectNode();
+    indexFile.put("index-version", 1);
+    indexFile.set("files", index);
+    files.put(".index.json", mapper.writerWithDefaultPrettyPrinter().writeValueAsBytes(indexFile));
+    files.put(
+        "package.json",
+        mapper.writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest(mapper)));
+    for (Map.Entry<String, byte[]> f : files.entrySet()) {
+      Files.write(dir.resolve(f.getKey()), f.getValue());
+    }
+    Path tgz = target.resolve(NAME + "-" + VERSION + ".tgz");
+    try (OutputStream out = Files.newOutputStream(tgz);
+        GZIPOutputStream gz = new GZIPOutputStream(out);
+        TarArchiveOutputStream tar = new TarArchiveOutputStream(gz)) {
+      for (Map.Entry<String, byte[]> f : files.entrySet()) {
+        TarArchiveEntry entry = new TarArchiveEntry("package/" + f.getKey());
+        entry.setSize(f.getValue().length);
+        tar.putArchiveEntry(entry);
+        tar.write(f.getValue());
+        tar.closeArchiveEntry();
+      }
+    }
+    System.out.printf(
+        "FHIR package %s#%s: %d resources in %s and %s%n",
+        NAME, VERSION, resources.size(), dir, tgz);
+  }
+
+  static ObjectNode manifest(ObjectMapper mapper) {
+    ObjectNode m = mapper.createObjectNode();
+    m.put("name", NAME);
+    m.put("version", VERSION);
+    m.put("canonical", ContentPackage.CANONICAL_BASE);
+    m.put("url", ContentPackage.CANONICAL_BASE);
+    m.put("title", "Back & Hip Pain CDS content");
+    m.put(
+        "description",
+        "CQL, PlanDefinitions (eca-rule), terminology and extensions of the Back & Hip Pain CDS rule book.");
+    m.put("author", "Back & Hip Pain CDS");
+    m.put("license", "CC-BY-4.0");
+    m.put("type", "fhir.ig");
+    m.putArray("fhirVersions").add("4.0.1");
+    m.putObject("dependencies").put("hl7.fhir.r4.core", "4.0.1");
+    return m;
+  }
+
+  /** The package's resources: content resources (ValueSets expanded) and a Library per CQL. */
+  static List<Resource> resources(ContentPackage content) throws IOException {
+    List<Resource> out = new ArrayList<>();
+    for (IBaseResource r : content.resources()) {
+      Resource resource = ((Resource) r).copy();
+      if (resource instanceof ValueSet vs) {
+        expand(vs, content);
+      }
+      if (resource instanceof org.hl7.fhir.r4.model.StructureDefinition sd && !sd.hasSnapshot()) {
+        snapshot(sd);
+      }
+      out.add(resource);
+    }
+    for (ContentPackage.CqlSource source : content.cql().values()) {
+      out.add(library(source.name(), source.version(), source.text(), description(source.text())));
+    }
+    out.add(
+        library(
+            "FHIRHelpers",
+            "4.0.1",
+            fhirHelpers(),
+            "FHIRHelpers 4.0.1 (HL7), included so that every library this package holds resolves inside it."));
+    return out;
+  }
+
+  static Library library(String name, String version, String cql, String description) {
+    Library library = new Library();
+    library.setId(name);
+    library.setUrl(ContentPackage.CANONICAL_BASE + "/Library/" + name);
+    library.setVersion(version);
+    library.setName(name);
+    library.setTitle(name);
+    library.setStatus(PublicationStatus.ACTIVE);
+    library.setExperimental(false);
+    library.setDate(new Date(0));
+    library.setDescription(description);
+    library.setType(
+        new CodeableConcept(
+            new Coding(
+                "http://terminology.hl7.org/CodeSystem/library-type",
+                "logic-library",
+                "Logic Library")));
+    Matcher includes = INCLUDE.matcher(cql);
+    while (includes.find()) {
+      library
+          .addRelatedArtifact()
+          .setType(RelatedArtifact.RelatedArtifactType.DEPENDSON)
+          .setResource(
+              ContentPackage.CANONICAL_BASE
+                  + "/Library/"
+                  + includes.group(1)
+                  + "|"
+                  + includes.group(2));
+    }
+    library.addContent().setContentType("text/cql").setData(cql.getBytes(StandardCharsets.UTF_8));
+    return library;
+  }
+
+  private static String description(String cql) {
+    Matcher m = Pattern.compile("\\A\\s*/\\*(.*?)\\*/", Pattern.DOTALL).matcher(cql);
+    if (!m.find()) {
+      return "CQL library";
+    }
+    String text = m.group(1).replaceAll("(?m)^\\s*\\*\\s?", "").strip();
+    int blank = text.indexOf("\n\n");
+    return (blank > 0 ? text.substring(0, blank) : text).replaceAll("\\s+", " ");
+  }
+
+  private static String fhirHelpers() throws IOException {
+    try (InputStream in =
+        PackageBuilder.class
+            .getClassLoader()
+            .getResourceAsStream("org/hl7/fhir/FHIRHelpers-4.0.1.cql")) {
+      if (in == null) {
+        throw new IllegalStateException("FHIRHelpers-4.0.1.cql not on the class path");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  /**
+   * Gives an extension definition its snapshot: the core Extension snapshot with the differential's
+   * constraints (cardinality, fixed url, value type, texts) applied.
+   */
+  static void snapshot(org.hl7.fhir.r4.model.StructureDefinition sd) {
+    var base =
+        (org.hl7.fhir.r4.model.StructureDefinition)
+            new ca.uhn.fhir.context.support.DefaultProfileValidationSupport(
+                    FhirContext.forR4Cached())
+                .fetchStructureDefinition("http://hl7.org/fhir/StructureDefinition/Extension");
+    if (base == null) {
+      throw new IllegalStateException("the core Extension definition is not on the class path");
+    }
+    for (var element : base.getSnapshot().getElement()) {
+      var copy = element.copy();
+      for (var diff : sd.getDifferential().getElement()) {
+        if (!diff.getPath().equals(copy.getPath())) {
+          continue;
+        }
+        if (diff.hasShort()) copy.setShort(diff.getShort());
+        if (diff.hasDefinition()) copy.setDefinition(diff.getDefinition());
+        if (diff.hasMin()) copy.setMin(diff.getMin());
+        if (diff.hasMax()) copy.setMax(diff.getMax());
+        if (diff.hasFixed()) copy.setFixed(diff.getFixed().copy());
+        if (diff.hasType()) {
+          copy.getType().clear();
+          diff.getType().forEach(t -> copy.addType(t.copy()));
+        }
+      }
+      sd.getSnapshot().addElement(copy);
+    }
+  }
+
+  /**
+   * Lists the enumerated members; a value set defined by filters is flagged as not fully expanded.
+   */
+  static void expand(ValueSet vs, ContentPackage content) {
+    ValueSet.ValueSetExpansionComponent expansion = vs.getExpansion();
+    expansion.setIdentifier(
+        "urn:uuid:"
+            + java.util.UUID.nameUUIDFromBytes(vs.getUrl().getBytes(StandardCharsets.UTF_8)));
+    expansion.setTimestamp(new Date(0));
+    boolean[] filtered = {false};
+    addMembers(vs, content, expansion, filtered);
+    expansion.setTotal(expansion.getContains().size());
+    if (filtered[0]) {
+      expansion.addExtension(TOO_COSTLY, new BooleanType(true));
+    }
+  }
+
+  private static void addMembers(
+      ValueSet vs,
+      ContentPackage content,
+      ValueSet.ValueSetExpansionComponent expansion,
+      boolean[] filtered) {
+    for (ValueSet.ConceptSetComponent include : vs.getCompose().getInclude()) {
+      for (var nested : include.getValueSet()) {
+        content.valueSets().stream()
+            .filter(v -> v.getUrl().equals(nested.getValue()))
+            .findFirst()
+            .ifPresent(v -> addMembers(v, content, expansion, filtered));
+      }
+      for (ValueSet.ConceptReferenceComponent concept : include.getConcept()) {
+        expansion
+            .addContains()
+            .setSystem(include.getSystem())
+            .setCode(concept.getCode())
+            .setDisplay(concept.getDisplay());
+      }
+      if (include.hasFilter()) {
+        filtered[0] = true;
+      }
+    }
+  }
+}
