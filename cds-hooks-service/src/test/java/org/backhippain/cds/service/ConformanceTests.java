@@ -41,13 +41,7 @@ class ConformanceTests {
     discovery = client.get(client.base() + "/cds-services").body();
     for (ContentCase c : ContentCase.all(content, fhir)) {
       clock.set(c.evaluationDate());
-      ObjectNode request = HookClient.request(c.hook(), c.patientId());
-      if (c.draftOrders() != null) {
-        ((ObjectNode) request.get("context"))
-            .set(
-                "draftOrders",
-                HookClient.json(fhir.newJsonParser().encodeResourceToString(c.draftOrders())));
-      }
+      ObjectNode request = HookClient.caseRequest(c, c.hook(), fhir);
       request.put("fhirServer", client.fhirBase());
       var answer = client.post("back-hip-pain-" + c.hook(), request);
       assertThat(answer.status()).isEqualTo(200);

@@ -82,16 +82,7 @@ class ContentCaseTests {
       HookClient client, ContentCase c, String hook, boolean prefetch, List<String> expected) {
     clock.set(c.evaluationDate());
     String service = "back-hip-pain-" + hook;
-    ObjectNode request = HookClient.request(hook, c.patientId());
-    if (c.draftOrders() != null) {
-      ObjectNode context = (ObjectNode) request.get("context");
-      context.set(
-          "draftOrders",
-          HookClient.json(fhir.newJsonParser().encodeResourceToString(c.draftOrders())));
-      if (c.selections() != null && "order-select".equals(hook)) {
-        c.selections().forEach(context.putArray("selections")::add);
-      }
-    }
+    ObjectNode request = HookClient.caseRequest(c, hook, fhir);
     if (!c.unavailable().isEmpty()) {
       // The EHR cannot give these keys: prefetch the rest; then either no fhirServer, or one
       // that refuses connections.

@@ -210,41 +210,25 @@ class FeedbackTests {
 
   @Test
   void analyticsNeedsTheOperatorCredentialNotAJwt() throws Exception {
-    var response =
-        HttpClient.newHttpClient()
-            .send(
-                HttpRequest.newBuilder(URI.create(client.base() + "/cds-services/analytics"))
-                    .build(),
-                HttpResponse.BodyHandlers.ofString());
-    assertThat(response.statusCode()).isEqualTo(401);
-    var wrong =
-        HttpClient.newHttpClient()
-            .send(
-                HttpRequest.newBuilder(URI.create(client.base() + "/cds-services/analytics"))
-                    .header(
-                        "Authorization",
-                        "Basic "
-                            + Base64.getEncoder()
-                                .encodeToString("operator:nope".getBytes(StandardCharsets.UTF_8)))
-                    .build(),
-                HttpResponse.BodyHandlers.ofString());
-    assertThat(wrong.statusCode()).isEqualTo(401);
+    assertThat(analyticsAs(null).statusCode()).isEqualTo(401);
+    assertThat(analyticsAs("operator:nope").statusCode()).isEqualTo(401);
+  }
+
+  HttpResponse<String> analyticsAs(String credentials) throws Exception {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create(client.base() + "/cds-services/analytics"));
+    if (credentials != null) {
+      request.header(
+          "Authorization",
+          "Basic "
+              + Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.UTF_8)));
+    }
+    return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   /** Rule id → counts, read as the operator. */
   JsonNode analytics() throws Exception {
-    var response =
-        HttpClient.newHttpClient()
-            .send(
-                HttpRequest.newBuilder(URI.create(client.base() + "/cds-services/analytics"))
-                    .header(
-                        "Authorization",
-                        "Basic "
-                            + Base64.getEncoder()
-                                .encodeToString(
-                                    "operator:operator-secret".getBytes(StandardCharsets.UTF_8)))
-                    .build(),
-                HttpResponse.BodyHandlers.ofString());
+    var response = analyticsAs("operator:operator-secret");
     assertThat(response.statusCode()).isEqualTo(200);
     ObjectNode byRule = HookClient.JSON.createObjectNode();
     HookClient.json(response.body())

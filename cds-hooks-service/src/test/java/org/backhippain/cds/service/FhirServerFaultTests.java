@@ -4,7 +4,6 @@ import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
-import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ca.uhn.fhir.context.FhirContext;
@@ -13,17 +12,14 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
-import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import java.time.LocalDate;
 import java.util.List;
 import org.backhippain.cds.fhir.PatientDataLoader;
 import org.hl7.fhir.r4.model.Bundle;
-import org.hl7.fhir.r4.model.Condition;
 import org.hl7.fhir.r4.model.DateTimeType;
 import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Patient;
-import org.hl7.fhir.r4.model.Resource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -85,26 +81,7 @@ class FhirServerFaultTests {
     client = new HookClient(port);
     clock.set(LocalDate.parse("2026-06-15"));
     ehr.resetAll();
-    Patient patient = new Patient();
-    patient.setId(PATIENT);
-    Condition lbp = new Condition();
-    lbp.setId("lbp");
-    lbp.getClinicalStatus()
-        .addCoding()
-        .setSystem("http://terminology.hl7.org/CodeSystem/condition-clinical")
-        .setCode("active");
-    lbp.getCode()
-        .addCoding()
-        .setSystem("http://snomed.info/sct")
-        .setCode("279039007")
-        .setDisplay("Low back pain");
-    lbp.setOnset(new DateTimeType("2026-05-20"));
-    ehr.stubFor(get(urlEqualTo("/fhir/Patient/" + PATIENT)).willReturn(json(patient)));
-    ehr.stubFor(get(urlPathEqualTo("/fhir/Condition")).willReturn(json(searchset(lbp))));
-    ehr.stubFor(
-        get(urlPathMatching(
-                "/fhir/(Observation|MedicationRequest|ServiceRequest|Procedure|Coverage)"))
-            .willReturn(json(searchset())));
+    FhirStubs.lowBackPainPatient(ehr, PATIENT, "2026-05-20");
     logs = new ListAppender<>();
     logs.start();
     ((Logger) LoggerFactory.getLogger(PatientDataLoader.class)).addAppender(logs);
@@ -113,20 +90,6 @@ class FhirServerFaultTests {
   @AfterEach
   void detach() {
     ((Logger) LoggerFactory.getLogger(PatientDataLoader.class)).detachAppender(logs);
-  }
-
-  static ResponseDefinitionBuilder json(Resource resource) {
-    return aResponse()
-        .withHeader("Content-Type", "application/fhir+json")
-        .withBody(FHIR.newJsonParser().encodeResourceToString(resource));
-  }
-
-  static Bundle searchset(Resource... resources) {
-    Bundle bundle = new Bundle().setType(Bundle.BundleType.SEARCHSET);
-    for (Resource r : resources) {
-      bundle.addEntry().setResource(r);
-    }
-    return bundle;
   }
 
   HookClient.Answer call() {
@@ -158,7 +121,8 @@ class FhirServerFaultTests {
   @Test
   void slowBeyondTheBudgetOnAnOptionalKey() {
     ehr.stubFor(
-        get(urlPathEqualTo("/fhir/Coverage")).willReturn(json(searchset()).withFixedDelay(6_000)));
+        get(urlPathEqualTo("/fhir/Coverage"))
+            .willReturn(FhirStubs.json(FhirStubs.searchset()).withFixedDelay(6_000)));
     var answer = call();
     assertCardsNaming(answer, "coverage");
     assertBoundedWithOneLogLine(answer);
@@ -167,7 +131,8 @@ class FhirServerFaultTests {
   @Test
   void slowBeyondTheBudgetOnRequiredDataIs412() {
     ehr.stubFor(
-        get(urlPathEqualTo("/fhir/Condition")).willReturn(json(searchset()).withFixedDelay(6_000)));
+        get(urlPathEqualTo("/fhir/Condition"))
+            .willReturn(FhirStubs.json(FhirStubs.searchset()).withFixedDelay(6_000)));
     var answer = call();
     assertThat(answer.status()).isEqualTo(412);
     assertThat(answer.millis()).isLessThan(BOUND_MS);
@@ -226,7 +191,7 @@ class FhirServerFaultTests {
   void aResourceOfTheWrongType() {
     Patient wrong = new Patient();
     wrong.setId("someone-else");
-    ehr.stubFor(get(urlPathEqualTo("/fhir/Coverage")).willReturn(json(wrong)));
+    ehr.stubFor(get(urlPathEqualTo("/fhir/Coverage")).willReturn(FhirStubs.json(wrong)));
     var answer = call();
     assertCardsNaming(answer, "coverage");
     assertBoundedWithOneLogLine(answer);
@@ -236,11 +201,11 @@ class FhirServerFaultTests {
   void pagedSearchIsFollowed() {
     Observation weight = new Observation();
     weight.setId("w1");
-    Bundle page1 = searchset();
+    Bundle page1 = FhirStubs.searchset();
     page1.addLink().setRelation("next").setUrl(ehr.baseUrl() + "/fhir/page2");
-    Bundle page2 = searchset(weight);
-    ehr.stubFor(get(urlPathEqualTo("/fhir/Observation")).willReturn(json(page1)));
-    ehr.stubFor(get(urlPathEqualTo("/fhir/page2")).willReturn(json(page2)));
+    Bundle page2 = FhirStubs.searchset(weight);
+    ehr.stubFor(get(urlPathEqualTo("/fhir/Observation")).willReturn(FhirStubs.json(page1)));
+    ehr.stubFor(get(urlPathEqualTo("/fhir/page2")).willReturn(FhirStubs.json(page2)));
     var answer = call();
     assertThat(answer.status()).isEqualTo(200);
     assertThat(answer.raw()).doesNotContain("not considered");
@@ -252,10 +217,10 @@ class FhirServerFaultTests {
 
   @Test
   void endlessPagingStopsAtThePageCap() {
-    Bundle page = searchset();
+    Bundle page = FhirStubs.searchset();
     page.addLink().setRelation("next").setUrl(ehr.baseUrl() + "/fhir/again");
-    ehr.stubFor(get(urlPathEqualTo("/fhir/Observation")).willReturn(json(page)));
-    ehr.stubFor(get(urlPathEqualTo("/fhir/again")).willReturn(json(page)));
+    ehr.stubFor(get(urlPathEqualTo("/fhir/Observation")).willReturn(FhirStubs.json(page)));
+    ehr.stubFor(get(urlPathEqualTo("/fhir/again")).willReturn(FhirStubs.json(page)));
     var answer = call();
     assertCardsNaming(answer, "observations");
     assertBoundedWithOneLogLine(answer);
@@ -264,7 +229,7 @@ class FhirServerFaultTests {
 
   @Test
   void aVeryLargeSearchset() {
-    Bundle large = searchset();
+    Bundle large = FhirStubs.searchset();
     for (int i = 0; i < 5_000; i++) {
       Observation o = new Observation();
       o.setId("o" + i);
@@ -278,7 +243,7 @@ class FhirServerFaultTests {
               .setSystem("http://unitsofmeasure.org"));
       large.addEntry().setResource(o);
     }
-    ehr.stubFor(get(urlPathEqualTo("/fhir/Observation")).willReturn(json(large)));
+    ehr.stubFor(get(urlPathEqualTo("/fhir/Observation")).willReturn(FhirStubs.json(large)));
     var answer = call();
     assertThat(answer.status()).isEqualTo(200);
     assertThat(answer.ruleIds()).contains("pt-referral");

@@ -6,9 +6,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
-import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
-import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ca.uhn.fhir.context.FhirContext;
@@ -16,9 +14,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import java.time.LocalDate;
-import org.hl7.fhir.r4.model.Bundle;
-import org.hl7.fhir.r4.model.Condition;
-import org.hl7.fhir.r4.model.Patient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -58,48 +53,7 @@ class FhirServerFetchTests {
     client = new HookClient(port);
     clock.set(LocalDate.parse("2026-06-15"));
     ehr.resetAll();
-    Patient patient = new Patient();
-    patient.setId(PATIENT);
-    patient.setBirthDateElement(new org.hl7.fhir.r4.model.DateType("1975-04-02"));
-    Condition lbp = new Condition();
-    lbp.setId("lbp-1");
-    lbp.getClinicalStatus()
-        .addCoding()
-        .setSystem("http://terminology.hl7.org/CodeSystem/condition-clinical")
-        .setCode("active");
-    lbp.getCode()
-        .addCoding()
-        .setSystem("http://snomed.info/sct")
-        .setCode("279039007")
-        .setDisplay("Low back pain");
-    lbp.setOnset(new org.hl7.fhir.r4.model.DateTimeType("2026-05-25"));
-    lbp.getSubject().setReference("Patient/" + PATIENT);
-    stubJson("/fhir/Patient/" + PATIENT, patient);
-    ehr.stubFor(get(urlPathEqualTo("/fhir/Condition")).willReturn(json(searchset(lbp))));
-    ehr.stubFor(
-        get(urlPathMatching(
-                "/fhir/(Observation|MedicationRequest|ServiceRequest|Procedure|Coverage)"))
-            .willReturn(json(searchset())));
-  }
-
-  static void stubJson(String path, org.hl7.fhir.r4.model.Resource resource) {
-    ehr.stubFor(get(urlEqualTo(path)).willReturn(json(resource)));
-  }
-
-  static com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder json(
-      org.hl7.fhir.r4.model.Resource resource) {
-    return aResponse()
-        .withHeader("Content-Type", "application/fhir+json")
-        .withBody(FHIR.newJsonParser().encodeResourceToString(resource));
-  }
-
-  static Bundle searchset(org.hl7.fhir.r4.model.Resource... resources) {
-    Bundle bundle = new Bundle().setType(Bundle.BundleType.SEARCHSET);
-    for (var r : resources) {
-      bundle.addEntry().setResource(r);
-    }
-    bundle.setTotal(resources.length);
-    return bundle;
+    FhirStubs.lowBackPainPatient(ehr, PATIENT, "2026-05-25");
   }
 
   ObjectNode request() {
@@ -164,7 +118,7 @@ class FhirServerFetchTests {
   void aSlowOptionalKeyIsCutAtTheBudgetAndNamedInTheWhy() {
     ehr.stubFor(
         get(urlPathEqualTo("/fhir/Observation"))
-            .willReturn(json(searchset()).withFixedDelay(5_000)));
+            .willReturn(FhirStubs.json(FhirStubs.searchset()).withFixedDelay(5_000)));
     var answer = client.post(SERVICE, request());
     assertThat(answer.status()).isEqualTo(200);
     assertThat(answer.millis()).isLessThan(3_000);

@@ -46,6 +46,24 @@ public final class HookClient {
     }
   }
 
+  /**
+   * The request an EHR sends for a content case at a hook: its patient, and for the order hooks its
+   * draft orders (and at order-select its selections).
+   */
+  public static ObjectNode caseRequest(
+      org.backhippain.cds.cql.ContentCase c, String hook, ca.uhn.fhir.context.FhirContext fhir) {
+    ObjectNode request = request(hook, c.patientId());
+    if (c.draftOrders() != null) {
+      ObjectNode context = (ObjectNode) request.get("context");
+      context.set(
+          "draftOrders", json(fhir.newJsonParser().encodeResourceToString(c.draftOrders())));
+      if (c.selections() != null && "order-select".equals(hook)) {
+        c.selections().forEach(context.putArray("selections")::add);
+      }
+    }
+    return request;
+  }
+
   /** A minimal valid request for a hook and patient. */
   public static ObjectNode request(String hook, String patientId) {
     ObjectNode body = JSON.createObjectNode();

@@ -58,13 +58,7 @@ class LogHygieneTests {
         }
       }
       clock.set(c.evaluationDate());
-      ObjectNode request = HookClient.request(c.hook(), c.patientId());
-      if (c.draftOrders() != null) {
-        ((ObjectNode) request.get("context"))
-            .set(
-                "draftOrders",
-                HookClient.json(fhir.newJsonParser().encodeResourceToString(c.draftOrders())));
-      }
+      ObjectNode request = HookClient.caseRequest(c, c.hook(), fhir);
       request.put("fhirServer", client.fhirBase());
       request.putObject("fhirAuthorization").put("access_token", TOKEN).put("token_type", "Bearer");
       client.post("back-hip-pain-" + c.hook(), request);

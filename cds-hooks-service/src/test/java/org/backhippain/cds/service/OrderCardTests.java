@@ -38,11 +38,7 @@ class OrderCardTests {
             .findFirst()
             .orElseThrow();
     clock.set(c.evaluationDate());
-    ObjectNode request = HookClient.request("order-select", c.patientId());
-    ((ObjectNode) request.get("context"))
-        .set(
-            "draftOrders",
-            HookClient.json(fhir.newJsonParser().encodeResourceToString(c.draftOrders())));
+    ObjectNode request = HookClient.caseRequest(c, "order-select", fhir);
     return client.prefetched(request, OS, client.fhirBase());
   }
 
