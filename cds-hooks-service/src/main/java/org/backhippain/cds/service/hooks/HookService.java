@@ -148,6 +148,21 @@ class HookService {
     return new CdsResponse(answer);
   }
 
+  /**
+   * The benchmark floor: everything a hook does before evaluation (validation, draft parsing,
+   * prefetch parsing into typed resources), then an empty answer.
+   */
+  CdsResponse parseOnly(String serviceId, CdsRequest request) {
+    CdsService service =
+        services
+            .service(serviceId)
+            .orElseThrow(() -> CdsException.notFound("no CDS service with id '" + serviceId + "'"));
+    validate(service, request);
+    DraftOrders.of(service.hook(), request.context(), fhir);
+    loader.load(services.templates(serviceId), dataRequest(request));
+    return CdsResponse.empty();
+  }
+
   private static void validate(CdsService service, CdsRequest request) {
     if (request.hook() == null || request.hook().isBlank()) {
       throw CdsException.badRequest("'hook' is required");

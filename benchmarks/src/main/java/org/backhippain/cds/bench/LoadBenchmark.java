@@ -1,0 +1,144 @@
+package org.backhippain.cds.bench;
+
+import ca.uhn.fhir.context.FhirContext;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.HdrHistogram.Histogram;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Resource;
+
+/**
+ * HTTP load against a running service (bench profile): the patient-view hook with template prefetch
+ * of the median Synthea patient, and in the same run the floor (same request, parsed but not
+ * evaluated); fixed concurrency; HdrHistogram percentiles, throughput and their ratio. Then the
+ * largest patient, with template prefetch and with every resource.
+ *
+ * <p>Arguments: base URL, concurrency, requests per phase.
+ */
+public final class LoadBenchmark {
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final FhirContext FHIR = FhirContext.forR4Cached();
+  static final HttpClient HTTP = HttpClient.newBuilder().build();
+
+  public static void main(String[] args) throws Exception {
+    String base = args.length > 0 ? args[0] : "http://localhost:8091";
+    int concurrency = args.length > 1 ? Integer.parseInt(args[1]) : 8;
+    int requests = args.length > 2 ? Integer.parseInt(args[2]) : 400;
+    List<Bundle> bundles =
+        SyntheaPatients.bySize(SyntheaPatients.require(Path.of("target/synthea"), 30), FHIR);
+    Bundle median = bundles.get(bundles.size() / 2);
+    Bundle largest = bundles.get(bundles.size() - 1);
+    System.out.printf(
+        "Synthea patients: %d; median %d entries, largest %d entries%n",
+        bundles.size(), median.getEntry().size(), largest.getEntry().size());
+    String medianBody = request(median, false);
+    String hook = base + "/cds-services/back-hip-pain-patient-view";
+    String floor = base + "/bench/floor/back-hip-pain-patient-view";
+
+    run("warm-up", hook, medianBody, concurrency, requests / 4);
+    run("warm-up floor", floor, medianBody, concurrency, requests / 4);
+    Result h = run("hook  (median, template prefetch)", hook, medianBody, concurrency, requests);
+    Result f =
+        run("floor (median, parsed, not evaluated)", floor, medianBody, concurrency, requests);
+    System.out.printf(
+        "ratio hook/floor: p50 %.2f, p99 %.2f, throughput %.2f%n",
+        h.p50() / f.p50(), h.p99() / f.p99(), h.throughput() / f.throughput());
+    run("largest, template prefetch (sequential)", hook, request(largest, false), 1, 20);
+    run("largest, every resource (sequential)", hook, request(largest, true), 1, 10);
+  }
+
+  record Result(double p50, double p99, double throughput) {}
+
+  static Result run(String name, String url, String body, int concurrency, int total)
+      throws Exception {
+    Histogram histogram = new Histogram(60_000_000_000L, 3);
+    AtomicInteger errors = new AtomicInteger();
+    ExecutorService pool = Executors.newFixedThreadPool(concurrency);
+    AtomicInteger left = new AtomicInteger(total);
+    long start = System.nanoTime();
+    List<Future<?>> workers = new ArrayList<>();
+    for (int w = 0; w < concurrency; w++) {
+      workers.add(
+          pool.submit(
+              () -> {
+                while (left.getAndDecrement() > 0) {
+                  long t0 = System.nanoTime();
+                  try {
+                    HttpResponse<Void> response =
+                        HTTP.send(
+                            HttpRequest.newBuilder(URI.create(url))
+                                .header("Content-Type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofString(body))
+                                .build(),
+                            HttpResponse.BodyHandlers.discarding());
+                    if (response.statusCode() != 200) {
+                      errors.incrementAndGet();
+                    }
+                  } catch (Exception e) {
+                    errors.incrementAndGet();
+                  }
+                  synchronized (histogram) {
+                    histogram.recordValue(System.nanoTime() - t0);
+                  }
+                }
+                return null;
+              }));
+    }
+    for (Future<?> w : workers) {
+      w.get();
+    }
+    pool.shutdown();
+    double seconds = (System.nanoTime() - start) / 1e9;
+    double p50 = histogram.getValueAtPercentile(50) / 1e6;
+    double p99 = histogram.getValueAtPercentile(99) / 1e6;
+    System.out.printf(
+        "%-42s n=%5d c=%2d  p50 %7.2f ms  p90 %7.2f ms  p99 %7.2f ms  max %8.2f ms  %7.1f req/s  errors %d%n",
+        name,
+        total,
+        concurrency,
+        p50,
+        histogram.getValueAtPercentile(90) / 1e6,
+        p99,
+        histogram.getMaxValue() / 1e6,
+        total / seconds,
+        errors.get());
+    return new Result(p50, p99, total / seconds);
+  }
+
+  static String request(Bundle patient, boolean everything) throws Exception {
+    Map<String, List<Resource>> keys = TemplatePrefetch.of(patient, everything);
+    String patientId = TemplatePrefetch.patient(keys).getIdElement().getIdPart();
+    ObjectNode request = JSON.createObjectNode();
+    request.put("hook", "patient-view");
+    request.put("hookInstance", "bench");
+    ObjectNode context = request.putObject("context");
+    context.put("userId", "Practitioner/bench");
+    context.put("patientId", patientId);
+    ObjectNode prefetch = request.putObject("prefetch");
+    for (var entry : keys.entrySet()) {
+      if (entry.getKey().equals("patient")) {
+        prefetch.set(
+            "patient",
+            JSON.readTree(FHIR.newJsonParser().encodeResourceToString(entry.getValue().get(0))));
+      } else {
+        Bundle searchset = new Bundle().setType(Bundle.BundleType.SEARCHSET);
+        entry.getValue().forEach(r -> searchset.addEntry().setResource(r));
+        prefetch.set(
+            entry.getKey(), JSON.readTree(FHIR.newJsonParser().encodeResourceToString(searchset)));
+      }
+    }
+    return request.toString();
+  }
+}
