@@ -8,6 +8,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +35,7 @@ public final class LoadBenchmark {
 
   public static void main(String[] args) throws Exception {
     String base = args.length > 0 ? args[0] : "http://localhost:8091";
-    int concurrency = args.length > 1 ? Integer.parseInt(args[1]) : 8;
+    int concurrency = args.length > 1 ? Integer.parseInt(args[1]) : 16;
     int requests = args.length > 2 ? Integer.parseInt(args[2]) : 400;
     List<Bundle> bundles =
         SyntheaPatients.bySize(SyntheaPatients.require(Path.of("target/synthea"), 30), FHIR);
@@ -47,6 +48,7 @@ public final class LoadBenchmark {
     String hook = base + "/cds-services/back-hip-pain-patient-view";
     String floor = base + "/bench/floor/back-hip-pain-patient-view";
 
+    run("first hook after ready", hook, medianBody, 1, 1);
     run("warm-up", hook, medianBody, concurrency, requests / 4);
     run("warm-up floor", floor, medianBody, concurrency, requests / 4);
     Result h = run("hook  (median, template prefetch)", hook, medianBody, concurrency, requests);
@@ -80,6 +82,7 @@ public final class LoadBenchmark {
                         HTTP.send(
                             HttpRequest.newBuilder(URI.create(url))
                                 .header("Content-Type", "application/json")
+                                .timeout(Duration.ofSeconds(60))
                                 .POST(HttpRequest.BodyPublishers.ofString(body))
                                 .build(),
                             HttpResponse.BodyHandlers.discarding());
