@@ -93,11 +93,7 @@ class HookService {
 
   private CdsResponse evaluate(
       String serviceId, CdsRequest request, String requestBaseUrl, long start) {
-    CdsService service =
-        services
-            .service(serviceId)
-            .orElseThrow(() -> CdsException.notFound("no CDS service with id '" + serviceId + "'"));
-    validate(service, request);
+    CdsService service = validated(serviceId, request);
     if (engine.catalog().triggeredBy(service.hook()).isEmpty()) {
       return CdsResponse.empty();
     }
@@ -153,14 +149,22 @@ class HookService {
    * prefetch parsing into typed resources), then an empty answer.
    */
   CdsResponse parseOnly(String serviceId, CdsRequest request) {
+    CdsService service = validated(serviceId, request);
+    DraftOrders.of(service.hook(), request.context(), fhir);
+    loader.load(services.templates(serviceId), dataRequest(request));
+    return CdsResponse.empty();
+  }
+
+  /**
+   * The service for {@code serviceId} (404 when unknown) once the request is valid for it (400).
+   */
+  private CdsService validated(String serviceId, CdsRequest request) {
     CdsService service =
         services
             .service(serviceId)
             .orElseThrow(() -> CdsException.notFound("no CDS service with id '" + serviceId + "'"));
     validate(service, request);
-    DraftOrders.of(service.hook(), request.context(), fhir);
-    loader.load(services.templates(serviceId), dataRequest(request));
-    return CdsResponse.empty();
+    return service;
   }
 
   private static void validate(CdsService service, CdsRequest request) {
