@@ -1,6 +1,7 @@
 package org.backhippain.cds.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.backhippain.cds.service.HookClient.only;
 
 import ca.uhn.fhir.context.FhirContext;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -87,7 +88,7 @@ class FeedbackTests {
     entry
         .putArray("acceptedSuggestions")
         .addObject()
-        .put("id", card.path("suggestions").get(0).path("uuid").asText());
+        .put("id", only(card.path("suggestions")).path("uuid").asText());
     entry.put("outcomeTimestamp", "2026-06-15T10:15:00-05:00");
     return entry;
   }

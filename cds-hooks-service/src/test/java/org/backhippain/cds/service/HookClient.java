@@ -37,6 +37,17 @@ public final class HookClient {
     return base + "/fhir";
   }
 
+  /**
+   * The one element of a card's array (suggestions, actions, links, codings): fails when the array
+   * is missing, empty or holds more than one, so a test never reads "the first" of several.
+   */
+  public static JsonNode only(JsonNode array) {
+    if (!array.isArray() || array.size() != 1) {
+      throw new AssertionError("expected exactly one element, got " + array);
+    }
+    return array.get(0);
+  }
+
   /** Parses JSON text (a FHIR resource encoded by HAPI, say) into a tree to embed in a request. */
   public static JsonNode json(String text) {
     try {

@@ -1,6 +1,7 @@
 package org.backhippain.cds.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.backhippain.cds.service.HookClient.only;
 
 import ca.uhn.fhir.context.FhirContext;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -44,7 +45,7 @@ class OrderCardTests {
 
   static List<JsonNode> actions(JsonNode card) {
     List<JsonNode> actions = new ArrayList<>();
-    card.path("suggestions").get(0).path("actions").forEach(actions::add);
+    only(card.path("suggestions")).path("actions").forEach(actions::add);
     return actions;
   }
 
@@ -57,7 +58,7 @@ class OrderCardTests {
     assertThat(card.path("indicator").asText()).isEqualTo("warning");
     assertThat(card.path("summary").asText()).contains("41 days").contains("refer to PT instead");
     assertThat(card.path("overrideReasons")).hasSize(4);
-    JsonNode suggestion = card.path("suggestions").get(0);
+    JsonNode suggestion = only(card.path("suggestions"));
     assertThat(suggestion.path("isRecommended").asBoolean()).isTrue();
     List<JsonNode> actions = actions(card);
     assertThat(actions).hasSize(2);
@@ -71,8 +72,7 @@ class OrderCardTests {
         .anySatisfy(
             a -> {
               assertThat(a.path("type").asText()).isEqualTo("create");
-              assertThat(
-                      a.path("resource").path("code").path("coding").get(0).path("code").asText())
+              assertThat(only(a.path("resource").path("code").path("coding")).path("code").asText())
                   .isEqualTo("308447003");
               assertThat(a.path("resource").path("status").asText()).isEqualTo("draft");
             });
@@ -86,7 +86,7 @@ class OrderCardTests {
             .post(OS, request("ImagingNotIndicated/pos-hip-xray-at-20-days-handout"))
             .card("imaging-not-indicated");
     assertThat(actions(card)).extracting(a -> a.path("type").asText()).containsExactly("delete");
-    JsonNode link = card.path("links").get(0);
+    JsonNode link = only(card.path("links"));
     assertThat(link.path("type").asText()).isEqualTo("absolute");
     assertThat(link.path("url").asText()).isEqualTo(client.base() + "/handouts/self-care");
     var handout = client.getPage(link.path("url").asText());
@@ -126,7 +126,7 @@ class OrderCardTests {
         client
             .post(OS, request("SystemicSteroidCaution/pos-prednisone-for-back-pain"))
             .card("systemic-steroid-caution");
-    assertThat(card.path("suggestions").get(0).path("isRecommended").asBoolean()).isFalse();
+    assertThat(only(card.path("suggestions")).path("isRecommended").asBoolean()).isFalse();
     assertThat(actions(card))
         .singleElement()
         .satisfies(
@@ -170,7 +170,7 @@ class OrderCardTests {
         client
             .post(OS, request("OpioidFirstLineCaution/pos-oxycodone-acute-no-analgesic-trial"))
             .card("opioid-first-line-caution");
-    assertThat(card.path("links").get(0).path("url").asText()).contains("cdc.gov");
+    assertThat(only(card.path("links")).path("url").asText()).contains("cdc.gov");
   }
 
   @Test

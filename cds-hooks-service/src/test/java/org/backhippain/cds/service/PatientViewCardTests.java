@@ -1,6 +1,7 @@
 package org.backhippain.cds.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.backhippain.cds.service.HookClient.only;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.LocalDate;
@@ -61,10 +62,10 @@ class PatientViewCardTests {
   void suggestionCreatesADraftPtReferralForThisPatient() {
     JsonNode card = ptReferralCard();
     assertThat(card.path("selectionBehavior").asText()).isEqualTo("at-most-one");
-    JsonNode suggestion = card.path("suggestions").get(0);
+    JsonNode suggestion = only(card.path("suggestions"));
     assertThat(suggestion.path("uuid").asText()).matches("[0-9a-f-]{36}");
     assertThat(suggestion.path("isRecommended").asBoolean()).isTrue();
-    JsonNode action = suggestion.path("actions").get(0);
+    JsonNode action = only(suggestion.path("actions"));
     assertThat(action.path("type").asText()).isEqualTo("create");
     JsonNode resource = action.path("resource");
     assertThat(resource.path("resourceType").asText()).isEqualTo("ServiceRequest");
@@ -72,9 +73,9 @@ class PatientViewCardTests {
     assertThat(resource.path("intent").asText()).isEqualTo("order");
     assertThat(resource.path("subject").path("reference").asText())
         .isEqualTo("Patient/ptref-pos-21-days");
-    assertThat(resource.path("code").path("coding").get(0).path("system").asText())
+    assertThat(only(resource.path("code").path("coding")).path("system").asText())
         .isEqualTo("http://snomed.info/sct");
-    assertThat(resource.path("code").path("coding").get(0).path("code").asText())
+    assertThat(only(resource.path("code").path("coding")).path("code").asText())
         .isEqualTo("308447003");
   }
 
@@ -133,7 +134,7 @@ class PatientViewCardTests {
 
   @Test
   void selfCareLinksThePatientHandout() {
-    JsonNode link = card("r9-pos-5d", "self-care").path("links").get(0);
+    JsonNode link = only(card("r9-pos-5d", "self-care").path("links"));
     assertThat(link.path("url").asText()).isEqualTo(client.base() + "/handouts/self-care");
     assertThat(link.path("type").asText()).isEqualTo("absolute");
   }
@@ -147,16 +148,8 @@ class PatientViewCardTests {
   }
 
   static String createdCode(JsonNode card) {
-    return card.path("suggestions")
-        .get(0)
-        .path("actions")
-        .get(0)
-        .path("resource")
-        .path("code")
-        .path("coding")
-        .get(0)
-        .path("code")
-        .asText();
+    JsonNode action = only(only(card.path("suggestions")).path("actions"));
+    return only(action.path("resource").path("code").path("coding")).path("code").asText();
   }
 
   @Test
