@@ -105,7 +105,7 @@ public record ContentCase(
   public static List<ContentCase> all(ContentPackage content, FhirContext fhir) {
     var parser = fhir.newJsonParser();
     List<ContentCase> cases = new ArrayList<>();
-    for (String path : content.paths("input/tests")) {
+    for (String path : content.paths("tests")) {
       if (!path.endsWith("/case.json")) {
         continue;
       }

@@ -11,20 +11,28 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.ActivityDefinition;
 import org.hl7.fhir.r4.model.CodeSystem;
 import org.hl7.fhir.r4.model.ConceptMap;
+import org.hl7.fhir.r4.model.Library;
 import org.hl7.fhir.r4.model.PlanDefinition;
 import org.hl7.fhir.r4.model.ValueSet;
+import org.hl7.fhir.utilities.npm.NpmPackage;
 
 /**
- * The clinical content (the {@code content} module) as loaded from the classpath: CQL sources,
- * terminology, PlanDefinitions, ActivityDefinitions, service definitions and test cases. Files are
- * listed by {@code content/index.txt}, which the content build writes, so loading works the same
- * from a directory, a jar or a jar nested in the service's executable jar.
+ * The clinical content: CQL, terminology, PlanDefinitions, ActivityDefinitions, extension
+ * definitions, card text, handouts, the service definitions and the example cases.
+ *
+ * <p>What runs is loaded from the FHIR NPM package the build makes ({@link #load}): its resources
+ * (the CQL is the {@code text/cql} content of each Library) and its {@code other/} folder (card
+ * templates, handouts, {@code cds-services.json}, cases). Only {@link PackageBuilder} reads the
+ * {@code content} module's source tree ({@link #sources}), listed by {@code content/index.txt}.
+ * Either way, files are keyed by their path below the content root, e.g. {@code
+ * cards/why.mustache}.
  */
 public final class ContentPackage {
   /** Canonical base of every content resource; also the system of the rule and reason codes. */
@@ -34,7 +42,14 @@ public final class ContentPackage {
   public static final String OVERRIDE_REASON_SYSTEM =
       CANONICAL_BASE + "/CodeSystem/override-reasons";
 
-  private static final String ROOT = "content/";
+  /** Where the build puts the package on the class path. */
+  public static final String PACKAGE_RESOURCE = "fhir-package/" + PackageBuilder.NAME + ".tgz";
+
+  /** The package folder holding the content's non-FHIR files. */
+  static final String OTHER = "other";
+
+  private static final String SOURCES = "content/";
+  private static final String FHIR_HELPERS = "FHIRHelpers";
   private static final Pattern LIBRARY =
       Pattern.compile(
           "^\\s*library\\s+\"?([A-Za-z0-9_]+)\"?(?:\\s+version\\s+'([^']+)')?", Pattern.MULTILINE);
@@ -48,40 +63,112 @@ public final class ContentPackage {
   private final List<ActivityDefinition> activityDefinitions = new ArrayList<>();
   private final Map<String, CqlSource> cql = new LinkedHashMap<>();
 
-  private ContentPackage(FhirContext fhir, Map<String, String> files) {
+  private ContentPackage(
+      Map<String, String> files, List<IBaseResource> resources, List<CqlSource> cql) {
     this.files = Collections.unmodifiableMap(files);
-    var parser = fhir.newJsonParser();
-    files.forEach(
-        (path, text) -> {
-          if (path.startsWith("input/cql/") && path.endsWith(".cql")) {
-            CqlSource source = CqlSource.of(path, text);
-            cql.put(source.name(), source);
-          } else if (path.startsWith("input/vocabulary/") || path.startsWith("input/resources/")) {
-            if (path.endsWith(".json")) {
-              IBaseResource resource = parser.parseResource(text);
-              resources.add(resource);
-              if (resource instanceof ValueSet vs) valueSets.add(vs);
-              else if (resource instanceof CodeSystem cs) codeSystems.add(cs);
-              else if (resource instanceof ConceptMap cm) conceptMaps.add(cm);
-              else if (resource instanceof PlanDefinition pd) planDefinitions.add(pd);
-              else if (resource instanceof ActivityDefinition ad) activityDefinitions.add(ad);
-            }
-          }
-        });
+    cql.forEach(source -> this.cql.put(source.name(), source));
+    for (IBaseResource resource : resources) {
+      this.resources.add(resource);
+      if (resource instanceof ValueSet vs) valueSets.add(vs);
+      else if (resource instanceof CodeSystem cs) codeSystems.add(cs);
+      else if (resource instanceof ConceptMap cm) conceptMaps.add(cm);
+      else if (resource instanceof PlanDefinition pd) planDefinitions.add(pd);
+      else if (resource instanceof ActivityDefinition ad) activityDefinitions.add(ad);
+    }
   }
 
-  /** Loads the content from the class path of this library. */
+  /**
+   * Loads the content from the FHIR package on the class path of this library: the same {@code
+   * .tgz} an integrator loads into another server.
+   */
   public static ContentPackage load(FhirContext fhir) {
-    ClassLoader loader = ContentPackage.class.getClassLoader();
-    String index = read(loader, ROOT + "index.txt");
-    Map<String, String> files = new LinkedHashMap<>();
-    for (String line : index.split("\\R")) {
-      String path = line.strip();
-      if (!path.isEmpty()) {
-        files.put("input/" + path, read(loader, ROOT + path));
+    try (InputStream in = classLoader().getResourceAsStream(PACKAGE_RESOURCE)) {
+      if (in == null) {
+        throw new IllegalStateException(
+            "FHIR package missing from the class path: " + PACKAGE_RESOURCE);
+      }
+      return fromPackage(NpmPackage.fromPackage(in), fhir);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Reads a FHIR package's resources and its {@code other/} files. */
+  static ContentPackage fromPackage(NpmPackage npm, FhirContext fhir) throws IOException {
+    var parser = fhir.newJsonParser();
+    List<IBaseResource> resources = new ArrayList<>();
+    List<CqlSource> cql = new ArrayList<>();
+    for (String file : npm.listResources()) {
+      IBaseResource resource = parser.parseResource(text(npm.loadResource(file)));
+      if (resource instanceof Library library) {
+        // FHIRHelpers is in the package so that references resolve inside it; the translator
+        // brings the identical 4.0.1 text itself.
+        if (!FHIR_HELPERS.equals(library.getName())) {
+          cql.add(CqlSource.of(file, cqlText(library)));
+        }
+      } else {
+        resources.add(resource);
       }
     }
-    return new ContentPackage(fhir, files);
+    Map<String, String> files = new TreeMap<>();
+    for (var folder : npm.getFolders().entrySet()) {
+      String name = folder.getKey();
+      if (name.equals(OTHER) || name.startsWith(OTHER + "/")) {
+        String relative = name.equals(OTHER) ? "" : name.substring(OTHER.length() + 1) + "/";
+        for (String file : folder.getValue().listFiles()) {
+          files.put(relative + file, text(npm.load(name, file)));
+        }
+      }
+    }
+    return new ContentPackage(files, resources, cql);
+  }
+
+  private static String cqlText(Library library) {
+    return library.getContent().stream()
+        .filter(a -> "text/cql".equals(a.getContentType()))
+        .findFirst()
+        .map(a -> new String(a.getData(), StandardCharsets.UTF_8))
+        .orElseThrow(
+            () -> new IllegalStateException("Library " + library.getName() + " has no text/cql"));
+  }
+
+  /**
+   * Loads the content module's source tree from the class path, as listed by {@code
+   * content/index.txt}. For the build ({@link PackageBuilder}); everything else uses {@link #load}.
+   */
+  static ContentPackage sources(FhirContext fhir) {
+    ClassLoader loader = classLoader();
+    var parser = fhir.newJsonParser();
+    Map<String, String> files = new TreeMap<>();
+    List<IBaseResource> resources = new ArrayList<>();
+    List<CqlSource> cql = new ArrayList<>();
+    for (String line : read(loader, SOURCES + "index.txt").split("\\R")) {
+      String path = line.strip();
+      if (path.isEmpty()) {
+        continue;
+      }
+      String text = read(loader, SOURCES + path);
+      if (path.startsWith("cql/") && path.endsWith(".cql")) {
+        cql.add(CqlSource.of("content/input/" + path, text));
+      } else if (path.startsWith("vocabulary/") || path.startsWith("resources/")) {
+        if (path.endsWith(".json")) {
+          resources.add(parser.parseResource(text));
+        }
+      } else {
+        files.put(path, text);
+      }
+    }
+    return new ContentPackage(files, resources, cql);
+  }
+
+  private static ClassLoader classLoader() {
+    return ContentPackage.class.getClassLoader();
+  }
+
+  private static String text(InputStream in) throws IOException {
+    try (in) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
   }
 
   private static String read(ClassLoader loader, String name) {
@@ -95,12 +182,17 @@ public final class ContentPackage {
     }
   }
 
-  /** A file's text by its path in the content tree, e.g. {@code input/cds-services.json}. */
+  /** A non-FHIR file's text by its path below the content root, e.g. {@code cds-services.json}. */
   public Optional<String> file(String path) {
     return Optional.ofNullable(files.get(path));
   }
 
-  /** Paths of every file under a folder of the content tree, in index (sorted) order. */
+  /** Every non-FHIR file, by path below the content root, in path order. */
+  Map<String, String> files() {
+    return files;
+  }
+
+  /** Paths of every non-FHIR file under a folder (e.g. {@code tests}), in path order. */
   public List<String> paths(String folder) {
     String prefix = folder.endsWith("/") ? folder : folder + "/";
     return files.keySet().stream().filter(p -> p.startsWith(prefix)).toList();

@@ -14,7 +14,7 @@ public final class CqlCheck {
 
   public static void main(String[] args) {
     long start = System.nanoTime();
-    ContentPackage content = ContentPackage.load(FhirContext.forR4Cached());
+    ContentPackage content = ContentPackage.sources(FhirContext.forR4Cached());
     CqlCompilation compilation = CqlCompilation.of(content);
     List<String> problems =
         new java.util.ArrayList<>(

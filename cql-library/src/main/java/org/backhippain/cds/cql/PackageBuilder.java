@@ -11,6 +11,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.LinkedHashMap;
@@ -37,8 +38,9 @@ import org.hl7.fhir.r4.model.ValueSet;
  * text/cql, FHIRHelpers included so every reference resolves inside), the PlanDefinitions,
  * ActivityDefinitions, ValueSets with expansions, CodeSystems, the product ConceptMap and the
  * StructureDefinitions of the project's extensions; with {@code package.json} and {@code
- * .index.json}. Writes {@code package/} into the classes (the service loads it from there) and a
- * {@code .tgz} beside them. Run by the cql-library build.
+ * .index.json}; card templates, handouts, {@code cds-services.json} and the example cases in {@code
+ * other/}. Writes {@code target/<name>-<version>.tgz} and copies it onto the class path ({@link
+ * ContentPackage#PACKAGE_RESOURCE}), from where the service loads it. Run by the cql-library build.
  */
 public final class PackageBuilder {
   public static final String NAME = "org.back-hip-pain-cds.content";
@@ -53,14 +55,15 @@ public final class PackageBuilder {
     Path classes = Path.of(args[0]);
     Path target = Path.of(args[1]);
     FhirContext fhir = FhirContext.forR4Cached();
-    ContentPackage content = ContentPackage.load(fhir);
+    ContentPackage content = ContentPackage.sources(fhir);
     List<Resource> resources = resources(content);
-    Path dir = classes.resolve("package");
-    Files.createDirectories(dir);
     IParser json = fhir.newJsonParser().setPrettyPrint(true);
     ObjectMapper mapper = new ObjectMapper();
     ArrayNode index = mapper.createArrayNode();
     Map<String, byte[]> files = new LinkedHashMap<>();
+    files.put(
+        "package.json",
+        mapper.writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest(mapper)));
     for (Resource r : resources) {
       String file = r.fhirType() + "-" + r.getIdElement().getIdPart() + ".json";
       files.put(file, json.encodeResourceToString(r).getBytes(StandardCharsets.UTF_8));
@@ -77,27 +80,39 @@ public final class PackageBuilder {
     indexFile.put("index-version", 1);
     indexFile.set("files", index);
     files.put(".index.json", mapper.writerWithDefaultPrettyPrinter().writeValueAsBytes(indexFile));
-    files.put(
-        "package.json",
-        mapper.writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest(mapper)));
-    for (Map.Entry<String, byte[]> f : files.entrySet()) {
-      Files.write(dir.resolve(f.getKey()), f.getValue());
-    }
+    content
+        .files()
+        .forEach(
+            (path, text) ->
+                files.put(
+                    ContentPackage.OTHER + "/" + path, text.getBytes(StandardCharsets.UTF_8)));
     Path tgz = target.resolve(NAME + "-" + VERSION + ".tgz");
     try (OutputStream out = Files.newOutputStream(tgz);
         GZIPOutputStream gz = new GZIPOutputStream(out);
         TarArchiveOutputStream tar = new TarArchiveOutputStream(gz)) {
+      tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
       for (Map.Entry<String, byte[]> f : files.entrySet()) {
         TarArchiveEntry entry = new TarArchiveEntry("package/" + f.getKey());
         entry.setSize(f.getValue().length);
+        entry.setModTime(0);
         tar.putArchiveEntry(entry);
         tar.write(f.getValue());
         tar.closeArchiveEntry();
       }
     }
+    Path onClassPath = classes.resolve(ContentPackage.PACKAGE_RESOURCE);
+    Files.createDirectories(onClassPath.getParent());
+    Files.copy(tgz, onClassPath, StandardCopyOption.REPLACE_EXISTING);
     System.out.printf(
-        "FHIR package %s#%s: %d resources in %s and %s%n",
-        NAME, VERSION, resources.size(), dir, tgz);
+        "FHIR package %s#%s: %d resources and %d other files in %s (%d bytes), on the class path as"
+            + " %s%n",
+        NAME,
+        VERSION,
+        resources.size(),
+        content.files().size(),
+        tgz,
+        Files.size(tgz),
+        ContentPackage.PACKAGE_RESOURCE);
   }
 
   static ObjectNode manifest(ObjectMapper mapper) {

@@ -32,6 +32,7 @@ import org.hl7.fhir.r4.model.MetadataResource;
 import org.hl7.fhir.r4.model.PlanDefinition;
 import org.hl7.fhir.r4.model.StructureDefinition;
 import org.hl7.fhir.r4.model.ValueSet;
+import org.hl7.fhir.utilities.npm.NpmPackage;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
@@ -46,14 +47,24 @@ class FhirPackageTests {
   static final List<IBaseResource> resources = new ArrayList<>();
   static JsonNode manifest;
   static FhirValidator validator;
+  static NpmPackage npm;
 
   @BeforeAll
   static void loadPackage() throws IOException {
-    ObjectMapper json = new ObjectMapper();
-    manifest = json.readTree(read("package/package.json"));
-    for (JsonNode file : json.readTree(read("package/.index.json")).path("files")) {
-      resources.add(
-          FHIR.newJsonParser().parseResource(read("package/" + file.path("filename").asText())));
+    try (InputStream in =
+        FhirPackageTests.class
+            .getClassLoader()
+            .getResourceAsStream(ContentPackage.PACKAGE_RESOURCE)) {
+      assertThat(in).as("the package built onto the class path").isNotNull();
+      npm = NpmPackage.fromPackage(in);
+    }
+    try (InputStream in = npm.load("package", "package.json")) {
+      manifest = new ObjectMapper().readTree(in);
+    }
+    for (String file : npm.listResources()) {
+      try (InputStream in = npm.loadResource(file)) {
+        resources.add(FHIR.newJsonParser().parseResource(in));
+      }
     }
     PrePopulatedValidationSupport local = new PrePopulatedValidationSupport(FHIR);
     for (IBaseResource r : resources) {
@@ -72,11 +83,23 @@ class FhirPackageTests {
     validator.registerValidatorModule(new FhirInstanceValidator(chain));
   }
 
-  static String read(String name) throws IOException {
-    try (InputStream in = FhirPackageTests.class.getClassLoader().getResourceAsStream(name)) {
-      assertThat(in).as(name + " built into the classes").isNotNull();
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    }
+  @Test
+  void theServiceLoadsWhatThePackageHolds() throws IOException {
+    ContentPackage content = ContentPackage.load(FHIR);
+    assertThat(content.planDefinitions()).hasSize(16);
+    assertThat(content.cql()).hasSize(18).doesNotContainKey("FHIRHelpers");
+    assertThat(content.file("cds-services.json")).isPresent();
+    assertThat(content.file("cards/why.mustache")).isPresent();
+    assertThat(content.paths("tests")).anyMatch(p -> p.endsWith("/case.json"));
+    assertThat(npm.list("other")).contains("cds-services.json");
+    // what runs is what the sources say
+    ContentPackage sources = ContentPackage.sources(FHIR);
+    assertThat(content.files()).isEqualTo(sources.files());
+    sources
+        .cql()
+        .forEach(
+            (name, source) -> assertThat(content.cql().get(name).text()).isEqualTo(source.text()));
+    assertThat(content.resources()).hasSameSizeAs(sources.resources());
   }
 
   @Test

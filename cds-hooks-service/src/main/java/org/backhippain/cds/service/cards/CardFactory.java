@@ -78,10 +78,10 @@ public class CardFactory {
                 name ->
                     new java.io.StringReader(
                         content
-                            .file("input/cards/" + name + ".mustache")
+                            .file("cards/" + name + ".mustache")
                             .orElseThrow(
                                 () -> new IllegalStateException("no card partial " + name))));
-    this.why = compiler.compile(content.file("input/cards/why.mustache").orElseThrow());
+    this.why = compiler.compile(content.file("cards/why.mustache").orElseThrow());
     for (RuleDefinition rule : engine.catalog().rules()) {
       compileAll(rule.action());
     }

@@ -30,7 +30,7 @@ public class ServiceCatalog {
   }
 
   private static Definitions read(ContentPackage content, ObjectMapper json) {
-    String text = content.file("input/cds-services.json").orElseThrow();
+    String text = content.file("cds-services.json").orElseThrow();
     try {
       return json.readValue(text, Definitions.class);
     } catch (IOException e) {

@@ -31,7 +31,7 @@ class HandoutController {
     }
     String text =
         content
-            .file("input/pages/" + name + ".md")
+            .file("pages/" + name + ".md")
             .orElseThrow(() -> CdsException.notFound("no handout '" + name + "'"));
     String title = text.lines().findFirst().orElse("Handout").replaceFirst("^#\\s*", "");
     return """
