@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -59,6 +60,7 @@ public final class LoadBenchmark {
         h.p50() / f.p50(), h.p99() / f.p99(), h.throughput() / f.throughput());
     run("largest, template prefetch (sequential)", hook, request(largest, false), 1, 20);
     run("largest, every resource (sequential)", hook, request(largest, true), 1, 10);
+    run("median again: still answering?", hook, medianBody, 1, 5);
   }
 
   record Result(double p50, double p99, double throughput) {}
@@ -66,7 +68,7 @@ public final class LoadBenchmark {
   static Result run(String name, String url, String body, int concurrency, int total)
       throws Exception {
     Histogram histogram = new Histogram(60_000_000_000L, 3);
-    AtomicInteger errors = new AtomicInteger();
+    Map<String, AtomicInteger> statuses = new ConcurrentSkipListMap<>();
     ExecutorService pool = Executors.newFixedThreadPool(concurrency);
     AtomicInteger left = new AtomicInteger(total);
     long start = System.nanoTime();
@@ -86,11 +88,14 @@ public final class LoadBenchmark {
                                 .POST(HttpRequest.BodyPublishers.ofString(body))
                                 .build(),
                             HttpResponse.BodyHandlers.discarding());
-                    if (response.statusCode() != 200) {
-                      errors.incrementAndGet();
-                    }
+                    statuses
+                        .computeIfAbsent(
+                            String.valueOf(response.statusCode()), k -> new AtomicInteger())
+                        .incrementAndGet();
                   } catch (Exception e) {
-                    errors.incrementAndGet();
+                    statuses
+                        .computeIfAbsent(e.getClass().getSimpleName(), k -> new AtomicInteger())
+                        .incrementAndGet();
                   }
                   synchronized (histogram) {
                     histogram.recordValue(System.nanoTime() - t0);
@@ -107,7 +112,7 @@ public final class LoadBenchmark {
     double p50 = histogram.getValueAtPercentile(50) / 1e6;
     double p99 = histogram.getValueAtPercentile(99) / 1e6;
     System.out.printf(
-        "%-42s n=%5d c=%2d  p50 %7.2f ms  p90 %7.2f ms  p99 %7.2f ms  max %8.2f ms  %7.1f req/s  errors %d%n",
+        "%-42s n=%5d c=%2d  p50 %7.2f ms  p90 %7.2f ms  p99 %7.2f ms  max %8.2f ms  %7.1f req/s  status %s%n",
         name,
         total,
         concurrency,
@@ -116,7 +121,7 @@ public final class LoadBenchmark {
         p99,
         histogram.getMaxValue() / 1e6,
         total / seconds,
-        errors.get());
+        statuses);
     return new Result(p50, p99, total / seconds);
   }
 

@@ -30,6 +30,14 @@ public class CdsMetrics {
         .record(Duration.ofNanos(nanos));
   }
 
+  /** A request refused with 503 because the memory budget for request bodies stayed full. */
+  public void overloaded() {
+    Counter.builder("cds.overloaded")
+        .description("Requests refused with 503: request-body memory budget full")
+        .register(registry)
+        .increment();
+  }
+
   public void card(String service, String ruleId) {
     Counter.builder("cds.cards")
         .description("Cards returned")

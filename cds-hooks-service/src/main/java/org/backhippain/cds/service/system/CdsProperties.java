@@ -18,7 +18,11 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param fetchThreads threads reading the EHR's FHIR server, shared by all requests
  * @param siteParameters overrides of the Config CQL library's thresholds, by parameter name
  * @param corsAllowedOrigins browser origins allowed to call (the CDS Hooks Sandbox needs it)
- * @param maxRequestBytes the largest hook request body accepted (413 above)
+ * @param maxRequestBytes the largest request body accepted (413 above); lowered to the body budget
+ *     when the heap is too small for it
+ * @param bodyHeapShare the share of the maximum heap that request bodies in progress may use
+ * @param bodyCostFactor heap bytes one request-body byte occupies once parsed and evaluated
+ * @param overloadWait how long a request waits for room in the body budget before 503
  */
 @ConfigurationProperties("cds")
 public record CdsProperties(
@@ -30,9 +34,16 @@ public record CdsProperties(
     @DefaultValue("Back & Hip Pain CDS") String productName,
     Map<String, String> siteParameters,
     @DefaultValue("*") List<String> corsAllowedOrigins,
-    @DefaultValue("16MB") org.springframework.util.unit.DataSize maxRequestBytes) {
+    @DefaultValue("16MB") org.springframework.util.unit.DataSize maxRequestBytes,
+    @DefaultValue("0.5") double bodyHeapShare,
+    @DefaultValue("16") double bodyCostFactor,
+    @DefaultValue("2s") Duration overloadWait) {
 
   public CdsProperties {
     siteParameters = siteParameters == null ? Map.of() : Map.copyOf(siteParameters);
+    if (bodyHeapShare <= 0 || bodyHeapShare > 1 || bodyCostFactor < 1) {
+      throw new IllegalArgumentException(
+          "cds.body-heap-share must be in (0, 1] and cds.body-cost-factor at least 1");
+    }
   }
 }

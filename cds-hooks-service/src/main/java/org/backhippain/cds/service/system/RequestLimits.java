@@ -17,17 +17,29 @@ import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
  * Every request gets an id (the caller's {@code X-Request-Id}, else a new one) in the log context
- * and the response; hook bodies over {@code cds.max-request-bytes} are refused with 413 before they
- * are read into memory, whether or not they declare a length.
+ * and the response; bodies over the size limit are refused with 413 before they are read into
+ * memory, whether or not they declare a length.
+ *
+ * <p>A memory bulkhead keeps large requests from exhausting the heap: a hook body costs several
+ * times its size once parsed (JSON tree, HAPI resources, CQL values), so the bodies being handled
+ * at once may add up to at most {@link BodyBudget#bytes()} — a share of the maximum heap divided by
+ * that cost factor. A request reserves its declared length before it is read (or, without one, each
+ * chunk as it arrives); when the budget stays full for {@code cds.overload-wait} it gets 503 with
+ * {@code Retry-After}, a defined answer instead of an OutOfMemoryError. The size limit is {@code
+ * cds.max-request-bytes}, lowered to the budget when the heap is too small for it.
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE + 1)
 class RequestLimits extends OncePerRequestFilter {
   static final String REQUEST_ID = "requestId";
   private final long maxBytes;
+  private final BodyBudget budget;
+  private final CdsMetrics metrics;
 
-  RequestLimits(CdsProperties properties) {
-    this.maxBytes = properties.maxRequestBytes().toBytes();
+  RequestLimits(CdsProperties properties, BodyBudget budget, CdsMetrics metrics) {
+    this.budget = budget;
+    this.metrics = metrics;
+    this.maxBytes = Math.min(properties.maxRequestBytes().toBytes(), budget.bytes());
   }
 
   @Override
@@ -40,20 +52,48 @@ class RequestLimits extends OncePerRequestFilter {
     }
     MDC.put(REQUEST_ID, id);
     response.setHeader("X-Request-Id", id);
+    BodyBudget.Reservation reservation = budget.reserve();
     try {
-      if (request.getContentLengthLong() > maxBytes) {
+      long declared = request.getContentLengthLong();
+      if (declared > maxBytes) {
         tooLarge(response);
         return;
       }
-      chain.doFilter(new Limited(request, maxBytes), response);
+      if (declared > 0 && !reservation.add(declared)) {
+        overloaded(response);
+        return;
+      }
+      chain.doFilter(new Limited(request, maxBytes, declared > 0 ? null : reservation), response);
     } catch (BodyTooLargeException e) {
       if (!response.isCommitted()) {
         response.reset();
         tooLarge(response);
       }
+    } catch (OverloadedException e) {
+      if (!response.isCommitted()) {
+        response.reset();
+        overloaded(response);
+      }
     } finally {
+      reservation.close();
       MDC.remove(REQUEST_ID);
     }
+  }
+
+  private void overloaded(HttpServletResponse response) throws IOException {
+    metrics.overloaded();
+    logger.warn(
+        "request refused: 503 request bodies in progress at the memory budget of "
+            + budget.bytes()
+            + " bytes");
+    response.setStatus(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
+    response.setHeader("Retry-After", "1");
+    response.setContentType("application/json");
+    response
+        .getWriter()
+        .write(
+            "{\"error\":\"overloaded\",\"status\":503,\"message\":\"the service is handling as much"
+                + " request data as its memory allows; retry shortly\"}");
   }
 
   private void tooLarge(HttpServletResponse response) throws IOException {
@@ -68,6 +108,13 @@ class RequestLimits extends OncePerRequestFilter {
                 + " bytes\"}");
   }
 
+  /** Thrown while reading a body of undeclared length when the budget stays full. */
+  static final class OverloadedException extends IOException {
+    OverloadedException() {
+      super("memory budget for request bodies exhausted");
+    }
+  }
+
   /** Thrown while reading a body that turns out larger than the limit. */
   static final class BodyTooLargeException extends IOException {
     BodyTooLargeException() {
@@ -77,11 +124,26 @@ class RequestLimits extends OncePerRequestFilter {
 
   private static final class Limited extends HttpServletRequestWrapper {
     private final long max;
+    private final BodyBudget.Reservation reservation;
     private ServletInputStream stream;
 
-    Limited(HttpServletRequest request, long max) {
+    /**
+     * @param reservation reserve each chunk as it is read (a body without a declared length), or
+     *     null when the whole declared length is reserved already
+     */
+    Limited(HttpServletRequest request, long max, BodyBudget.Reservation reservation) {
       super(request);
       this.max = max;
+      this.reservation = reservation;
+    }
+
+    private void count(long total, int n) throws IOException {
+      if (total > max) {
+        throw new BodyTooLargeException();
+      }
+      if (reservation != null && !reservation.add(n)) {
+        throw new OverloadedException();
+      }
     }
 
     @Override
@@ -95,8 +157,8 @@ class RequestLimits extends OncePerRequestFilter {
               @Override
               public int read() throws IOException {
                 int b = in.read();
-                if (b >= 0 && ++read > max) {
-                  throw new BodyTooLargeException();
+                if (b >= 0) {
+                  count(++read, 1);
                 }
                 return b;
               }
@@ -104,8 +166,8 @@ class RequestLimits extends OncePerRequestFilter {
               @Override
               public int read(byte[] buffer, int off, int len) throws IOException {
                 int n = in.read(buffer, off, len);
-                if (n > 0 && (read += n) > max) {
-                  throw new BodyTooLargeException();
+                if (n > 0) {
+                  count(read += n, n);
                 }
                 return n;
               }
