@@ -49,7 +49,9 @@ public final class ContentPackage {
   static final String OTHER = "other";
 
   private static final String SOURCES = "content/";
-  private static final String FHIR_HELPERS = "FHIRHelpers";
+  static final String FHIR_HELPERS = "FHIRHelpers";
+  static final String CQL = "text/cql";
+  static final String ELM_JSON = "application/elm+json";
   private static final Pattern LIBRARY =
       Pattern.compile(
           "^\\s*library\\s+\"?([A-Za-z0-9_]+)\"?(?:\\s+version\\s+'([^']+)')?", Pattern.MULTILINE);
@@ -62,10 +64,15 @@ public final class ContentPackage {
   private final List<PlanDefinition> planDefinitions = new ArrayList<>();
   private final List<ActivityDefinition> activityDefinitions = new ArrayList<>();
   private final Map<String, CqlSource> cql = new LinkedHashMap<>();
+  private final Map<String, String> elm;
 
   private ContentPackage(
-      Map<String, String> files, List<IBaseResource> resources, List<CqlSource> cql) {
+      Map<String, String> files,
+      List<IBaseResource> resources,
+      List<CqlSource> cql,
+      Map<String, String> elm) {
     this.files = Collections.unmodifiableMap(files);
+    this.elm = Collections.unmodifiableMap(elm);
     cql.forEach(source -> this.cql.put(source.name(), source));
     for (IBaseResource resource : resources) {
       this.resources.add(resource);
@@ -98,14 +105,23 @@ public final class ContentPackage {
     var parser = fhir.newJsonParser();
     List<IBaseResource> resources = new ArrayList<>();
     List<CqlSource> cql = new ArrayList<>();
+    Map<String, String> elm = new LinkedHashMap<>();
     for (String file : npm.listResources()) {
       IBaseResource resource = parser.parseResource(text(npm.loadResource(file)));
       if (resource instanceof Library library) {
         // FHIRHelpers is in the package so that references resolve inside it; the translator
         // brings the identical 4.0.1 text itself.
         if (!FHIR_HELPERS.equals(library.getName())) {
-          cql.add(CqlSource.of(file, cqlText(library)));
+          cql.add(
+              CqlSource.of(
+                  file,
+                  content(library, CQL)
+                      .orElseThrow(
+                          () ->
+                              new IllegalStateException(
+                                  "Library " + library.getName() + " has no " + CQL))));
         }
+        content(library, ELM_JSON).ifPresent(json -> elm.put(library.getName(), json));
       } else {
         resources.add(resource);
       }
@@ -120,16 +136,14 @@ public final class ContentPackage {
         }
       }
     }
-    return new ContentPackage(files, resources, cql);
+    return new ContentPackage(files, resources, cql, elm);
   }
 
-  private static String cqlText(Library library) {
+  private static Optional<String> content(Library library, String contentType) {
     return library.getContent().stream()
-        .filter(a -> "text/cql".equals(a.getContentType()))
+        .filter(a -> contentType.equals(a.getContentType()))
         .findFirst()
-        .map(a -> new String(a.getData(), StandardCharsets.UTF_8))
-        .orElseThrow(
-            () -> new IllegalStateException("Library " + library.getName() + " has no text/cql"));
+        .map(a -> new String(a.getData(), StandardCharsets.UTF_8));
   }
 
   /**
@@ -158,7 +172,7 @@ public final class ContentPackage {
         files.put(path, text);
       }
     }
-    return new ContentPackage(files, resources, cql);
+    return new ContentPackage(files, resources, cql, Map.of());
   }
 
   private static ClassLoader classLoader() {
@@ -229,6 +243,19 @@ public final class ContentPackage {
 
   public Optional<CodeSystem> codeSystem(String url) {
     return codeSystems.stream().filter(c -> url.equals(c.getUrl())).findFirst();
+  }
+
+  /**
+   * The precompiled ELM (JSON) of every Library that carries it, FHIRHelpers included, by library
+   * name; empty for the sources.
+   */
+  public Map<String, String> elm() {
+    return elm;
+  }
+
+  /** The same content without its precompiled ELM: the engine then translates the CQL. */
+  ContentPackage withoutElm() {
+    return new ContentPackage(files, resources, List.copyOf(cql.values()), Map.of());
   }
 
   /** CQL libraries by library name. */

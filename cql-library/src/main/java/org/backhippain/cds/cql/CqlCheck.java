@@ -13,9 +13,18 @@ public final class CqlCheck {
   private CqlCheck() {}
 
   public static void main(String[] args) {
+    check(ContentPackage.sources(FhirContext.forR4Cached()));
+  }
+
+  /**
+   * Translates the content's CQL and checks the rule contract.
+   *
+   * @return the translation, when it has no problem
+   * @throws IllegalStateException naming every problem (also printed, one per line)
+   */
+  static CqlCompilation check(ContentPackage content) {
     long start = System.nanoTime();
-    ContentPackage content = ContentPackage.sources(FhirContext.forR4Cached());
-    CqlCompilation compilation = CqlCompilation.of(content);
+    CqlCompilation compilation = CqlCompilation.translate(content);
     List<String> problems =
         new java.util.ArrayList<>(
             compilation.problems().stream().map(CqlCompilation.Problem::toString).toList());
@@ -31,5 +40,6 @@ public final class CqlCheck {
     System.out.printf(
         "CQL check: %d libraries translated without errors, %d rules checked, in %d ms%n",
         content.cql().size(), content.planDefinitions().size(), millis);
+    return compilation;
   }
 }

@@ -56,7 +56,7 @@ public final class PackageBuilder {
     Path target = Path.of(args[1]);
     FhirContext fhir = FhirContext.forR4Cached();
     ContentPackage content = ContentPackage.sources(fhir);
-    List<Resource> resources = resources(content);
+    List<Resource> resources = resources(content, CqlCheck.check(content));
     IParser json = fhir.newJsonParser().setPrettyPrint(true);
     ObjectMapper mapper = new ObjectMapper();
     ArrayNode index = mapper.createArrayNode();
@@ -133,8 +133,12 @@ public final class PackageBuilder {
     return m;
   }
 
-  /** The package's resources: content resources (ValueSets expanded) and a Library per CQL. */
-  static List<Resource> resources(ContentPackage content) throws IOException {
+  /**
+   * The package's resources: content resources (ValueSets expanded) and a Library per CQL library
+   * with its CQL and its ELM JSON.
+   */
+  static List<Resource> resources(ContentPackage content, CqlCompilation compilation)
+      throws IOException {
     List<Resource> out = new ArrayList<>();
     for (IBaseResource r : content.resources()) {
       Resource resource = ((Resource) r).copy();
@@ -147,18 +151,33 @@ public final class PackageBuilder {
       out.add(resource);
     }
     for (ContentPackage.CqlSource source : content.cql().values()) {
-      out.add(library(source.name(), source.version(), source.text(), description(source.text())));
+      out.add(
+          library(
+              source.name(),
+              source.version(),
+              source.text(),
+              elm(compilation, source.name()),
+              description(source.text())));
     }
     out.add(
         library(
-            "FHIRHelpers",
+            ContentPackage.FHIR_HELPERS,
             "4.0.1",
             fhirHelpers(),
+            elm(compilation, ContentPackage.FHIR_HELPERS),
             "FHIRHelpers 4.0.1 (HL7), included so that every library this package holds resolves inside it."));
     return out;
   }
 
-  static Library library(String name, String version, String cql, String description) {
+  private static String elm(CqlCompilation compilation, String name) {
+    return compilation.libraryManager().getCompiledLibraries().entrySet().stream()
+        .filter(e -> name.equals(e.getKey().getId()))
+        .map(e -> CqlCompilation.elmJson(e.getValue()))
+        .findFirst()
+        .orElseThrow(() -> new IllegalStateException("no translation of library " + name));
+  }
+
+  static Library library(String name, String version, String cql, String elm, String description) {
     Library library = new Library();
     library.setId(name);
     library.setUrl(ContentPackage.CANONICAL_BASE + "/Library/" + name);
@@ -187,7 +206,14 @@ public final class PackageBuilder {
                   + "|"
                   + includes.group(2));
     }
-    library.addContent().setContentType("text/cql").setData(cql.getBytes(StandardCharsets.UTF_8));
+    library
+        .addContent()
+        .setContentType(ContentPackage.CQL)
+        .setData(cql.getBytes(StandardCharsets.UTF_8));
+    library
+        .addContent()
+        .setContentType(ContentPackage.ELM_JSON)
+        .setData(elm.getBytes(StandardCharsets.UTF_8));
     return library;
   }
 

@@ -94,7 +94,8 @@ public final class RuleEngine {
     }
     RuleEngine engine = new RuleEngine(content, compilation, fhir, siteParameters);
     log.info(
-        "CQL translated: {} libraries, {} rules, in {} ms",
+        "CQL {}: {} libraries, {} rules, in {} ms",
+        compilation.precompiled() ? "loaded from precompiled ELM" : "translated",
         content.cql().size(),
         engine.catalog.rules().size(),
         (System.nanoTime() - start) / 1_000_000);
