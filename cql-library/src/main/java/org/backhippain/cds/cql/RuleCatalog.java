@@ -98,6 +98,15 @@ public final class RuleCatalog {
     return urls;
   }
 
+  /**
+   * The language of every condition and dynamic value, whose expression is the name of a define in
+   * the rule's library. R4 core's expression-language code system has no {@code
+   * text/cql-identifier} (R5 and CPG add it; R4 validation rejects it), and a define name is a
+   * valid {@code text/cql} expression, which CR servers evaluate against the PlanDefinition's
+   * library.
+   */
+  static final String CQL_IDENTIFIER = "text/cql";
+
   /** Every way the content breaks the Java-to-CQL contract; empty when it holds. */
   static List<String> contractProblems(ContentPackage content, CqlCompilation compilation) {
     List<String> problems = new ArrayList<>();
@@ -152,6 +161,16 @@ public final class RuleCatalog {
       if (!conditionNamesContract) {
         problems.add(where + ": applicability condition must be \"" + APPLICABLE + "\"");
       }
+      rule.expressions().stream()
+          .filter(e -> !CQL_IDENTIFIER.equals(e.getLanguage()))
+          .forEach(
+              e ->
+                  problems.add(
+                      where
+                          + ": \""
+                          + e.getExpression()
+                          + "\" must be a define name in language "
+                          + CQL_IDENTIFIER));
       canonicals(rule.action()).stream()
           .filter(url -> content.activityDefinition(url).isEmpty())
           .forEach(url -> problems.add(where + ": ActivityDefinition " + url + " not in content"));

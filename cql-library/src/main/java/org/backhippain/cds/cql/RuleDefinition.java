@@ -40,6 +40,20 @@ public record RuleDefinition(
     return names;
   }
 
+  /** Every Expression of the rule's action tree: conditions and dynamic values. */
+  public java.util.List<org.hl7.fhir.r4.model.Expression> expressions() {
+    java.util.List<org.hl7.fhir.r4.model.Expression> out = new java.util.ArrayList<>();
+    collectExpressions(action, out);
+    return out;
+  }
+
+  private static void collectExpressions(
+      PlanDefinitionActionComponent a, java.util.List<org.hl7.fhir.r4.model.Expression> out) {
+    a.getCondition().forEach(c -> out.add(c.getExpression()));
+    a.getDynamicValue().forEach(d -> out.add(d.getExpression()));
+    a.getAction().forEach(child -> collectExpressions(child, out));
+  }
+
   private static void collect(PlanDefinitionActionComponent a, Set<String> names, boolean top) {
     if (!top) {
       a.getCondition().forEach(c -> names.add(c.getExpression().getExpression()));
