@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import org.cqframework.cql.cql2elm.CqlCompilerException;
 import org.cqframework.cql.cql2elm.CqlCompilerOptions;
+import org.cqframework.cql.cql2elm.LibraryBuilder;
 import org.cqframework.cql.cql2elm.LibraryManager;
 import org.cqframework.cql.cql2elm.ModelManager;
 import org.cqframework.cql.cql2elm.StringLibrarySourceProvider;
@@ -23,6 +24,15 @@ import org.hl7.elm.r1.VersionedIdentifier;
  * translating and yields the same libraries (checked by {@code ElmRoundTripTests}).
  */
 final class CqlCompilation {
+  /**
+   * The translator's defaults plus signatures on every function reference, so that the engine does
+   * not resolve overloads at run time (it otherwise does so on each call).
+   */
+  static CqlCompilerOptions options() {
+    return CqlCompilerOptions.defaultOptions()
+        .withSignatureLevel(LibraryBuilder.SignatureLevel.All);
+  }
+
   private final LibraryManager libraryManager;
   private final List<Problem> problems;
   private final boolean precompiled;
@@ -49,8 +59,7 @@ final class CqlCompilation {
 
   /** Reads the content's ELM JSON into the library cache; no translation. */
   static CqlCompilation fromElm(ContentPackage content) {
-    LibraryManager libraries =
-        new LibraryManager(new ModelManager(), CqlCompilerOptions.defaultOptions());
+    LibraryManager libraries = new LibraryManager(new ModelManager(), options());
     ElmJsonLibraryReader reader = new ElmJsonLibraryReader();
     for (var elm : content.elm().entrySet()) {
       Library library = reader.read(elm.getValue());
@@ -70,7 +79,7 @@ final class CqlCompilation {
   /** Translates the content's CQL with the cqframework translator. */
   static CqlCompilation translate(ContentPackage content) {
     ModelManager models = new ModelManager();
-    LibraryManager libraries = new LibraryManager(models, CqlCompilerOptions.defaultOptions());
+    LibraryManager libraries = new LibraryManager(models, options());
     libraries
         .getLibrarySourceLoader()
         .registerProvider(
