@@ -19,6 +19,15 @@ class OperationsTests {
   static final String PV = "back-hip-pain-patient-view";
   @LocalServerPort int port;
   @Autowired TestClock clock;
+  @Autowired com.fasterxml.jackson.databind.ObjectMapper json;
+
+  @Test
+  void requestJsonKeepsFhirDecimalsExactly() throws Exception {
+    // prefetched resources go from the request's JSON tree straight into HAPI
+    assertThat(json.readTree("{\"value\": 0.10}").get("value").toString()).isEqualTo("0.10");
+    assertThat(json.readTree("{\"value\": 12345678901234567890.123}").get("value").toString())
+        .isEqualTo("12345678901234567890.123");
+  }
 
   @Test
   void livenessAndReadinessAreUpOnceTheEngineIsWarm() {

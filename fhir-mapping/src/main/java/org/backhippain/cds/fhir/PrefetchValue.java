@@ -1,5 +1,7 @@
 package org.backhippain.cds.fhir;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 /**
  * A prefetch entry as the EHR sent it. A key that is absent from the request has no {@code
  * PrefetchValue} at all; CDS Hooks 2.0 gives the three cases distinct meanings (§Prefetch
@@ -11,8 +13,15 @@ public sealed interface PrefetchValue {
   /** JSON {@code null}: the EHR says there is no data for this key. */
   record NoData() implements PrefetchValue {}
 
-  /** A JSON value, kept as text so that HAPI parses it once, at the edge. */
+  /** A JSON value as text; HAPI parses it once, at the edge. */
   record Json(String text) implements PrefetchValue {}
+
+  /**
+   * A JSON value as the request's JSON tree; HAPI reads the tree itself (no re-serialization). The
+   * tree must hold decimals exactly ({@code JsonNodeFactory.withExactBigDecimals(true)} with {@code
+   * USE_BIG_DECIMAL_FOR_FLOATS}), as FHIR decimals keep their precision.
+   */
+  record Tree(JsonNode node) implements PrefetchValue {}
 
   static PrefetchValue noData() {
     return new NoData();
@@ -20,5 +29,9 @@ public sealed interface PrefetchValue {
 
   static PrefetchValue json(String text) {
     return new Json(text);
+  }
+
+  static PrefetchValue tree(JsonNode node) {
+    return new Tree(node);
   }
 }

@@ -104,6 +104,39 @@ class PatientDataLoaderTests {
   }
 
   @Test
+  void aPrefetchTreeIsReadDirectlyKeepingDecimalsAndDroppingNarrative() throws Exception {
+    var mapper =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .enable(
+                com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .setNodeFactory(
+                com.fasterxml.jackson.databind.node.JsonNodeFactory.withExactBigDecimals(true));
+    Condition withAge = condition("c2");
+    withAge.setOnset(new org.hl7.fhir.r4.model.Age().setValue(new java.math.BigDecimal("42.50")));
+    withAge.getText().setStatus(org.hl7.fhir.r4.model.Narrative.NarrativeStatus.GENERATED);
+    withAge.getText().setDivAsString("<div xmlns=\"http://www.w3.org/1999/xhtml\">back pain</div>");
+    Map<String, PrefetchValue> prefetch = full();
+    prefetch.put("conditions", PrefetchValue.tree(mapper.readTree(json(searchset(withAge)))));
+    prefetch.put("patient", PrefetchValue.tree(mapper.readTree(json(patient()))));
+    PatientRecord record = loader.load(TEMPLATES, request(prefetch, null));
+    assertThat(record.patient().getIdPart()).isEqualTo("p1");
+    Condition parsed = (Condition) record.resources().get(0);
+    assertThat(parsed.getOnsetAge().getValue().toPlainString()).isEqualTo("42.50");
+    assertThat(parsed.hasText()).isFalse();
+    assertThat(record.unavailable()).isEmpty();
+  }
+
+  @Test
+  void aPrefetchTreeThatIsNotAnObjectIsUnusable() throws Exception {
+    Map<String, PrefetchValue> prefetch = full();
+    prefetch.put(
+        "procedures",
+        PrefetchValue.tree(new com.fasterxml.jackson.databind.ObjectMapper().readTree("[1, 2]")));
+    assertThat(loader.load(TEMPLATES, request(prefetch, null)).unavailable())
+        .containsExactly("procedures");
+  }
+
+  @Test
   void nullMeansNoDataAndIsNotFetched() {
     Map<String, PrefetchValue> prefetch = full();
     prefetch.put("procedures", PrefetchValue.noData());

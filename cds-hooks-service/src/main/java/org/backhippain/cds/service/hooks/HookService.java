@@ -230,7 +230,7 @@ class HookService {
                       key,
                       value == null || value.isNull()
                           ? PrefetchValue.noData()
-                          : PrefetchValue.json(value.toString())));
+                          : PrefetchValue.tree(value)));
     }
     var auth = request.fhirAuthorization();
     return new DataRequest(
