@@ -51,6 +51,10 @@ public final class PatientDataLoader {
     this.fhir = fhir;
     this.settings = settings;
     this.executor = executor;
+    // A resource's id is its own id, also inside a Bundle: HAPI would otherwise replace it with the
+    // entry's fullUrl (server base included), and CQL that matches references ("Medication/x")
+    // against ids would then miss, depending on how the EHR filled fullUrl.
+    fhir.getParserOptions().setOverrideResourceIdWithBundleEntryFullUrl(false);
     IRestfulClientFactory clients = fhir.getRestfulClientFactory();
     clients.setServerValidationMode(ServerValidationModeEnum.NEVER);
     int budgetMillis = (int) settings.budget().toMillis();

@@ -14,7 +14,6 @@ import java.util.Map;
 import java.util.Optional;
 import org.backhippain.cds.cql.ContentCase;
 import org.hl7.fhir.r4.model.BaseDateTimeType;
-import org.hl7.fhir.r4.model.MedicationRequest;
 import org.hl7.fhir.r4.model.Resource;
 
 /**
@@ -50,18 +49,6 @@ final class DemoPatientStore {
         }
       }
       patientIds.add(c.patientId());
-    }
-    linkIncludedMedications();
-  }
-
-  /** Lets {@code _include=MedicationRequest:medication} return the referenced Medication. */
-  private void linkIncludedMedications() {
-    for (Resource resource : all("MedicationRequest")) {
-      if (resource instanceof MedicationRequest request && request.hasMedicationReference()) {
-        var reference = request.getMedicationReference();
-        get("Medication", reference.getReferenceElement().getIdPart())
-            .ifPresent(reference::setResource);
-      }
     }
   }
 

@@ -1,6 +1,8 @@
 package org.backhippain.cds.service.demo;
 
 import ca.uhn.fhir.model.api.Include;
+import ca.uhn.fhir.model.api.ResourceMetadataKeyEnum;
+import ca.uhn.fhir.model.valueset.BundleEntrySearchModeEnum;
 import ca.uhn.fhir.rest.annotation.IdParam;
 import ca.uhn.fhir.rest.annotation.IncludeParam;
 import ca.uhn.fhir.rest.annotation.OptionalParam;
@@ -19,6 +21,7 @@ import org.hl7.fhir.r4.model.Base;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.MedicationRequest;
 import org.hl7.fhir.r4.model.Property;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
@@ -68,7 +71,33 @@ final class DemoResourceProvider implements IResourceProvider {
         out.add(resource);
       }
     }
+    if (includes != null
+        && includes.stream().anyMatch(i -> "MedicationRequest:medication".equals(i.getValue()))) {
+      out.addAll(includedMedications(out));
+    }
     return out;
+  }
+
+  /** The Medications the matched requests reference, marked as included (search mode include). */
+  private List<IBaseResource> includedMedications(List<IBaseResource> matches) {
+    java.util.Map<String, IBaseResource> included = new java.util.LinkedHashMap<>();
+    for (IBaseResource match : matches) {
+      if (match instanceof MedicationRequest request && request.hasMedicationReference()) {
+        String medicationId = request.getMedicationReference().getReferenceElement().getIdPart();
+        if (medicationId != null && !included.containsKey(medicationId)) {
+          store
+              .get("Medication", medicationId)
+              .ifPresent(
+                  medication -> {
+                    Resource copy = medication.copy();
+                    ResourceMetadataKeyEnum.ENTRY_SEARCH_MODE.put(
+                        copy, BundleEntrySearchModeEnum.INCLUDE);
+                    included.put(medicationId, copy);
+                  });
+        }
+      }
+    }
+    return List.copyOf(included.values());
   }
 
   private static boolean belongsTo(Resource resource, ReferenceParam patient) {
