@@ -52,7 +52,16 @@ public final class LoadBenchmark {
     run("first hook after ready", hook, medianBody, 1, 1);
     run("warm-up", hook, medianBody, concurrency, requests / 4);
     run("warm-up floor", floor, medianBody, concurrency, requests / 4);
+    Map<String, double[]> before = stages(base);
     Result h = run("hook  (median, template prefetch)", hook, medianBody, concurrency, requests);
+    Map<String, double[]> after = stages(base);
+    StringBuilder where = new StringBuilder("where a hook's time went (mean, server-side):");
+    for (String stage : STAGES) {
+      double count = after.get(stage)[0] - before.get(stage)[0];
+      double millis = (after.get(stage)[1] - before.get(stage)[1]) * 1000 / Math.max(1, count);
+      where.append(String.format(" %s %.2f ms,", stage, millis));
+    }
+    System.out.println(where.substring(0, where.length() - 1));
     Result f =
         run("floor (median, parsed, not evaluated)", floor, medianBody, concurrency, requests);
     System.out.printf(
@@ -64,6 +73,33 @@ public final class LoadBenchmark {
   }
 
   record Result(double p50, double p99, double throughput) {}
+
+  static final List<String> STAGES = List.of("validate", "data", "cql", "cards", "feedback");
+
+  /** Per stage of an answered hook: {count, total seconds}, from the service's metrics. */
+  static Map<String, double[]> stages(String base) throws Exception {
+    Map<String, double[]> out = new java.util.LinkedHashMap<>();
+    for (String stage : STAGES) {
+      HttpResponse<String> response =
+          HTTP.send(
+              HttpRequest.newBuilder(
+                      URI.create(
+                          base
+                              + "/actuator/metrics/cds.hook.stage?tag=stage:"
+                              + stage
+                              + "&tag=service:back-hip-pain-patient-view"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      double count = 0;
+      double total = 0;
+      for (var m : JSON.readTree(response.body()).path("measurements")) {
+        if (m.path("statistic").asText().equals("COUNT")) count = m.path("value").asDouble();
+        if (m.path("statistic").asText().equals("TOTAL_TIME")) total = m.path("value").asDouble();
+      }
+      out.put(stage, new double[] {count, total});
+    }
+    return out;
+  }
 
   static Result run(String name, String url, String body, int concurrency, int total)
       throws Exception {

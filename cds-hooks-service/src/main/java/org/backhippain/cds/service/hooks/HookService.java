@@ -110,11 +110,14 @@ class HookService {
           (System.nanoTime() - start) / 1_000_000);
       return CdsResponse.empty();
     }
+    long t0 = System.nanoTime();
     PatientRecord record = loader.load(services.templates(serviceId), dataRequest(request));
     metrics.fetches(record);
+    long t1 = System.nanoTime();
     List<RuleResult> results =
         engine.evaluate(
             new EvaluationInput(record, service.hook(), now, drafts.considered(), drafts.all()));
+    long t2 = System.nanoTime();
 
     String baseUrl =
         properties.publicBaseUrl().isBlank() ? requestBaseUrl : properties.publicBaseUrl();
@@ -129,18 +132,27 @@ class HookService {
             .filter(
                 c -> !"order-sign".equals(service.hook()) || c.card().indicator() != Indicator.INFO)
             .toList();
+    long t3 = System.nanoTime();
     List<Card> answer =
         feedback.show(serviceId, patientId, candidates).stream()
             .sorted(Comparator.comparing(Card::indicator))
             .toList();
+    long t4 = System.nanoTime();
     answer.forEach(card -> metrics.card(serviceId, card.ruleId()));
+    metrics.stages(serviceId, t0 - start, t1 - t0, t2 - t1, t3 - t2, t4 - t3);
     log.info(
-        "hook {} service={} cards={} rules={} in {} ms",
+        "hook {} service={} cards={} rules={} in {} ms (validate {}, data {}, cql {}, cards {},"
+            + " feedback {})",
         request.hookInstance(),
         serviceId,
         answer.stream().map(Card::ruleId).toList(),
         results.size(),
-        (System.nanoTime() - start) / 1_000_000);
+        (System.nanoTime() - start) / 1_000_000,
+        (t0 - start) / 1_000_000,
+        (t1 - t0) / 1_000_000,
+        (t2 - t1) / 1_000_000,
+        (t3 - t2) / 1_000_000,
+        (t4 - t3) / 1_000_000);
     return new CdsResponse(answer);
   }
 

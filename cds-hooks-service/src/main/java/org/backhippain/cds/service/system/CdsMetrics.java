@@ -30,6 +30,29 @@ public class CdsMetrics {
         .record(Duration.ofNanos(nanos));
   }
 
+  /**
+   * Where one answered hook's time went, in nanoseconds: request validation and draft gating,
+   * patient data (prefetch parsing and any FHIR reads), CQL evaluation, card rendering, feedback
+   * (snoozes and the card log).
+   */
+  public void stages(
+      String service, long validate, long data, long cql, long cards, long feedback) {
+    stage(service, "validate", validate);
+    stage(service, "data", data);
+    stage(service, "cql", cql);
+    stage(service, "cards", cards);
+    stage(service, "feedback", feedback);
+  }
+
+  private void stage(String service, String stage, long nanos) {
+    Timer.builder("cds.hook.stage")
+        .description("Time of one stage of an answered hook call")
+        .tag("service", service)
+        .tag("stage", stage)
+        .register(registry)
+        .record(Duration.ofNanos(nanos));
+  }
+
   /** A request refused with 503 because the memory budget for request bodies stayed full. */
   public void overloaded() {
     Counter.builder("cds.overloaded")
