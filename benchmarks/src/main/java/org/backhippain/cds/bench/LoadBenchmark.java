@@ -50,22 +50,43 @@ public final class LoadBenchmark {
     String floor = base + "/bench/floor/back-hip-pain-patient-view";
 
     run("first hook after ready", hook, medianBody, 1, 1);
-    run("warm-up", hook, medianBody, concurrency, requests / 4);
-    run("warm-up floor", floor, medianBody, concurrency, requests / 4);
-    Map<String, double[]> before = stages(base);
-    Result h = run("hook  (median, template prefetch)", hook, medianBody, concurrency, requests);
-    Map<String, double[]> after = stages(base);
-    StringBuilder where = new StringBuilder("where a hook's time went (mean, server-side):");
-    for (String stage : STAGES) {
-      double count = after.get(stage)[0] - before.get(stage)[0];
-      double millis = (after.get(stage)[1] - before.get(stage)[1]) * 1000 / Math.max(1, count);
-      where.append(String.format(" %s %.2f ms,", stage, millis));
+    run("warm-up", hook, medianBody, concurrency, WARM_UP);
+    run("warm-up floor", floor, medianBody, concurrency, WARM_UP);
+    List<Result> hooks = new ArrayList<>();
+    List<Result> floors = new ArrayList<>();
+    for (int round = 1; round <= ROUNDS; round++) {
+      Map<String, double[]> before = stages(base);
+      hooks.add(
+          run(
+              "hook  (median, template prefetch) #" + round,
+              hook,
+              medianBody,
+              concurrency,
+              requests));
+      Map<String, double[]> after = stages(base);
+      StringBuilder where = new StringBuilder("  where a hook's time went (server-side means):");
+      for (String stage : STAGES) {
+        double count = after.get(stage)[0] - before.get(stage)[0];
+        double millis = (after.get(stage)[1] - before.get(stage)[1]) * 1000 / Math.max(1, count);
+        where.append(String.format(" %s %.2f ms,", stage, millis));
+      }
+      System.out.println(where.substring(0, where.length() - 1));
+      floors.add(
+          run(
+              "floor (median, parsed, not evaluated) #" + round,
+              floor,
+              medianBody,
+              concurrency,
+              requests));
     }
-    System.out.println(where.substring(0, where.length() - 1));
-    Result f =
-        run("floor (median, parsed, not evaluated)", floor, medianBody, concurrency, requests);
+    Result h = median(hooks);
+    Result f = median(floors);
     System.out.printf(
-        "ratio hook/floor: p50 %.2f, p99 %.2f, throughput %.2f%n",
+        "median of %d rounds: hook p50 %.2f ms, p99 %.2f ms, %.1f req/s; floor p50 %.2f ms, p99 %.2f"
+            + " ms, %.1f req/s%n",
+        ROUNDS, h.p50(), h.p99(), h.throughput(), f.p50(), f.p99(), f.throughput());
+    System.out.printf(
+        "ratio hook/floor (medians): p50 %.2f, p99 %.2f, throughput %.2f%n",
         h.p50() / f.p50(), h.p99() / f.p99(), h.throughput() / f.throughput());
     run("largest, template prefetch (sequential)", hook, request(largest, false), 1, 20);
     run("largest, every resource (sequential)", hook, request(largest, true), 1, 10);
@@ -73,6 +94,24 @@ public final class LoadBenchmark {
   }
 
   record Result(double p50, double p99, double throughput) {}
+
+  /** Hook and floor are measured this many times, alternating; the medians are reported. */
+  static final int ROUNDS = 3;
+
+  /** Requests of hook and of floor before the measured rounds (the JIT is still compiling). */
+  static final int WARM_UP = 1200;
+
+  /** Each figure's median over the rounds. */
+  static Result median(List<Result> results) {
+    return new Result(
+        median(results.stream().mapToDouble(Result::p50).sorted().toArray()),
+        median(results.stream().mapToDouble(Result::p99).sorted().toArray()),
+        median(results.stream().mapToDouble(Result::throughput).sorted().toArray()));
+  }
+
+  private static double median(double[] sorted) {
+    return sorted[sorted.length / 2];
+  }
 
   static final List<String> STAGES = List.of("validate", "data", "cql", "cards", "feedback");
 

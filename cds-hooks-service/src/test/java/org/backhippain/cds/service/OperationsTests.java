@@ -22,6 +22,17 @@ class OperationsTests {
   @Autowired com.fasterxml.jackson.databind.ObjectMapper json;
 
   @Test
+  void startUpWarmsTheWholeHookPathOnEveryCaseBeforeReadiness() {
+    assertThat(CapturedLogs.LINES)
+        .anyMatch(l -> l.contains("engine warm: ") && l.contains("content cases evaluated"))
+        .anyMatch(
+            l ->
+                l.contains("hook path warm: ")
+                    && l.contains("requests parsed, evaluated and rendered")
+                    && l.contains(", 0 failed)"));
+  }
+
+  @Test
   void requestJsonKeepsFhirDecimalsExactly() throws Exception {
     // prefetched resources go from the request's JSON tree straight into HAPI
     assertThat(json.readTree("{\"value\": 0.10}").get("value").toString()).isEqualTo("0.10");

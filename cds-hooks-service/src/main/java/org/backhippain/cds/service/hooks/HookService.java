@@ -122,16 +122,7 @@ class HookService {
     String baseUrl =
         properties.publicBaseUrl().isBlank() ? requestBaseUrl : properties.publicBaseUrl();
     List<FeedbackService.Candidate> candidates =
-        results.stream()
-            .filter(RuleResult::applicable)
-            .map(
-                r ->
-                    new FeedbackService.Candidate(
-                        cards.card(r, patientId, stripSlash(baseUrl)),
-                        FeedbackService.factHashes(r.card())))
-            .filter(
-                c -> !"order-sign".equals(service.hook()) || c.card().indicator() != Indicator.INFO)
-            .toList();
+        candidates(service, results, patientId, stripSlash(baseUrl));
     long t3 = System.nanoTime();
     List<Card> answer =
         feedback.show(serviceId, patientId, candidates).stream()
@@ -154,6 +145,35 @@ class HookService {
         (t3 - t2) / 1_000_000,
         (t4 - t3) / 1_000_000);
     return new CdsResponse(answer);
+  }
+
+  private List<FeedbackService.Candidate> candidates(
+      CdsService service, List<RuleResult> results, String patientId, String baseUrl) {
+    return results.stream()
+        .filter(RuleResult::applicable)
+        .map(
+            r ->
+                new FeedbackService.Candidate(
+                    cards.card(r, patientId, baseUrl), FeedbackService.factHashes(r.card())))
+        .filter(c -> !"order-sign".equals(service.hook()) || c.card().indicator() != Indicator.INFO)
+        .toList();
+  }
+
+  /**
+   * Start-up warm-up of the whole hook path but the feedback store: validation, draft parsing,
+   * prefetch parsing, evaluation and card rendering; nothing is logged, counted or stored.
+   *
+   * @return the number of cards rendered
+   */
+  int warmUp(String serviceId, CdsRequest request, ZonedDateTime now) {
+    CdsService service = validated(serviceId, request);
+    DraftOrders drafts = DraftOrders.of(service.hook(), request.context(), fhir);
+    PatientRecord record = loader.load(services.templates(serviceId), dataRequest(request));
+    List<RuleResult> results =
+        engine.evaluate(
+            new EvaluationInput(record, service.hook(), now, drafts.considered(), drafts.all()));
+    return candidates(service, results, request.contextText("patientId"), "http://localhost")
+        .size();
   }
 
   /**

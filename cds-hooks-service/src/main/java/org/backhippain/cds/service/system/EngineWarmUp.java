@@ -9,6 +9,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.ApplicationArguments;
 import org.springframework.boot.ApplicationRunner;
+import org.springframework.core.annotation.Order;
 import org.springframework.stereotype.Component;
 
 /**
@@ -16,6 +17,7 @@ import org.springframework.stereotype.Component;
  * request pays the engine's first-use cost (class loading, JIT, FHIRHelpers).
  */
 @Component
+@Order(1)
 class EngineWarmUp implements ApplicationRunner {
   private static final Logger log = LoggerFactory.getLogger(EngineWarmUp.class);
   private final RuleEngine engine;

@@ -1,0 +1,128 @@
+package org.backhippain.cds.service.hooks;
+
+import ca.uhn.fhir.context.FhirContext;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.backhippain.cds.cql.ContentCase;
+import org.backhippain.cds.cql.RuleEngine;
+import org.backhippain.cds.fhir.PrefetchTemplate;
+import org.backhippain.cds.service.discovery.ServiceCatalog;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Resource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.ApplicationArguments;
+import org.springframework.boot.ApplicationRunner;
+import org.springframework.core.annotation.Order;
+import org.springframework.stereotype.Component;
+
+/**
+ * Sends every content case through the hook path once at start-up, before readiness turns green:
+ * the request as an EHR would send it (JSON tree, prefetch filled from the case), then validation,
+ * prefetch parsing, evaluation and card rendering — so that the first EHR request does not pay for
+ * class loading and interpreted code. Nothing is stored, counted or logged per case.
+ */
+@Component
+@Order(2)
+class HookWarmUp implements ApplicationRunner {
+  private static final Logger log = LoggerFactory.getLogger(HookWarmUp.class);
+  private final HookService hooks;
+  private final RuleEngine engine;
+  private final ServiceCatalog services;
+  private final FhirContext fhir;
+  private final ObjectMapper json;
+
+  HookWarmUp(
+      HookService hooks,
+      RuleEngine engine,
+      ServiceCatalog services,
+      FhirContext fhir,
+      ObjectMapper json) {
+    this.hooks = hooks;
+    this.engine = engine;
+    this.services = services;
+    this.fhir = fhir;
+    this.json = json;
+  }
+
+  @Override
+  public void run(ApplicationArguments args) {
+    long start = System.nanoTime();
+    int requests = 0;
+    int cards = 0;
+    int failed = 0;
+    for (ContentCase c : ContentCase.all(engine.content(), fhir)) {
+      String serviceId = "back-hip-pain-" + c.hook();
+      if (services.service(serviceId).isEmpty()) {
+        continue;
+      }
+      try {
+        cards +=
+            hooks.warmUp(
+                serviceId,
+                request(c, serviceId),
+                c.evaluationDate().atStartOfDay(java.time.ZoneOffset.UTC));
+        requests++;
+      } catch (RuntimeException e) {
+        // a warm-up miss only costs the first real request some time; never block start-up
+        failed++;
+      }
+    }
+    log.info(
+        "hook path warm: {} content-case requests parsed, evaluated and rendered ({} cards, {}"
+            + " failed) in {} ms",
+        requests,
+        cards,
+        failed,
+        (System.nanoTime() - start) / 1_000_000);
+  }
+
+  /** The case as an EHR request: context, drafts and every prefetch key filled from its bundle. */
+  private CdsRequest request(ContentCase c, String serviceId) {
+    ObjectNode context = json.createObjectNode();
+    context.put("userId", "Practitioner/warm-up");
+    context.put("patientId", c.patientId());
+    if (c.draftOrders() != null) {
+      context.set("draftOrders", tree(c.draftOrders()));
+      if (c.selections() != null && "order-select".equals(c.hook())) {
+        c.selections().forEach(context.putArray("selections")::add);
+      }
+    }
+    Map<String, JsonNode> prefetch = new LinkedHashMap<>();
+    for (PrefetchTemplate template : services.templates(serviceId)) {
+      List<Resource> resources =
+          c.bundle().getEntry().stream()
+              .map(Bundle.BundleEntryComponent::getResource)
+              .filter(
+                  r ->
+                      r.fhirType().equals(template.resourceType())
+                          || template.alsoAccepted().contains(r.fhirType()))
+              .toList();
+      if (template.isRead()) {
+        resources.stream()
+            .filter(r -> r.getIdElement().getIdPart().equals(c.patientId()))
+            .findFirst()
+            .ifPresent(patient -> prefetch.put(template.key(), tree(patient)));
+      } else {
+        Bundle searchset = new Bundle().setType(Bundle.BundleType.SEARCHSET);
+        resources.forEach(r -> searchset.addEntry().setResource(r));
+        prefetch.put(template.key(), tree(searchset));
+      }
+    }
+    return new CdsRequest(c.hook(), "warm-up", null, null, context, prefetch);
+  }
+
+  private JsonNode tree(Resource resource) {
+    try {
+      return json.readTree(fhir.newJsonParser().encodeResourceToString(resource));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
