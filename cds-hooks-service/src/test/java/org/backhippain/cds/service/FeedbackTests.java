@@ -93,6 +93,27 @@ class FeedbackTests {
     return entry;
   }
 
+  @Autowired org.springframework.jdbc.core.JdbcTemplate jdbc;
+  @Autowired org.backhippain.cds.service.feedback.FeedbackService feedbackService;
+
+  @Test
+  void theStartUpRehearsalOfTheFeedbackStoreLeavesNoTrace() throws Exception {
+    var answer = client.post(PV, hookFor("PtReferral/pos-21-days", newPatient()));
+    var card =
+        HookClient.JSON.treeToValue(
+            answer.body().path("cards").get(0), org.backhippain.cds.service.cards.Card.class);
+    Integer before = jdbc.queryForObject("SELECT COUNT(*) FROM issued_card", Integer.class);
+    boolean rehearsed =
+        feedbackService.rehearse(
+            PV,
+            java.util.List.of(
+                new org.backhippain.cds.service.feedback.FeedbackService.Candidate(
+                    card, java.util.Set.of("fact"))));
+    assertThat(rehearsed).isTrue();
+    assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM issued_card", Integer.class))
+        .isEqualTo(before);
+  }
+
   @Test
   void anOverriddenCardIsSnoozedForThatPatientAndStillShownForAnother() {
     String patient = newPatient();

@@ -29,7 +29,7 @@ class OperationsTests {
             l ->
                 l.contains("hook path warm: ")
                     && l.contains("requests parsed, evaluated and rendered")
-                    && l.contains(", 0 failed)"));
+                    && l.contains(", 0 failed; feedback store rehearsed, rolled back)"));
   }
 
   @Test

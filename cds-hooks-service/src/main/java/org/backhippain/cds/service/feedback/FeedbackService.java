@@ -33,6 +33,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.dao.DataAccessException;
 import org.springframework.stereotype.Service;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Acts on CDS Hooks feedback: every card shown is logged (patient as a keyed hash, facts as
@@ -54,12 +55,42 @@ public class FeedbackService {
   private final Clock clock;
   private final MeterRegistry meters;
   private volatile byte[] patientKey;
+  private final TransactionTemplate transactions;
 
-  FeedbackService(FeedbackStore store, RuleEngine engine, Clock clock, MeterRegistry meters) {
+  FeedbackService(
+      FeedbackStore store,
+      RuleEngine engine,
+      Clock clock,
+      MeterRegistry meters,
+      TransactionTemplate transactions) {
     this.store = store;
     this.engine = engine;
     this.clock = clock;
     this.meters = meters;
+    this.transactions = transactions;
+  }
+
+  /**
+   * Start-up warm-up of {@link #show}: the snooze look-ups and the card-log insert run for a
+   * placeholder patient inside a transaction that is rolled back, so nothing is stored.
+   *
+   * @return false when the store could not be reached (then do not try again: each try waits for
+   *     the connection timeout)
+   */
+  public boolean rehearse(String serviceId, List<Candidate> candidates) {
+    try {
+      // The patient-hash key is created on first use and must be committed, not rolled back with
+      // the rehearsal: every instance and restart has to hash a patient the same way.
+      patientHash("warm-up");
+      transactions.executeWithoutResult(
+          status -> {
+            status.setRollbackOnly();
+            show(serviceId, "warm-up", candidates);
+          });
+      return true;
+    } catch (RuntimeException e) {
+      return false;
+    }
   }
 
   /** A card about to be shown, with the hashes of the facts that triggered it. */

@@ -160,20 +160,19 @@ class HookService {
   }
 
   /**
-   * Start-up warm-up of the whole hook path but the feedback store: validation, draft parsing,
-   * prefetch parsing, evaluation and card rendering; nothing is logged, counted or stored.
+   * Start-up warm-up of the hook path up to the feedback store: validation, draft parsing, prefetch
+   * parsing, evaluation and card rendering; nothing is logged, counted or stored.
    *
-   * @return the number of cards rendered
+   * @return the cards that would go to the feedback store
    */
-  int warmUp(String serviceId, CdsRequest request, ZonedDateTime now) {
+  List<FeedbackService.Candidate> warmUp(String serviceId, CdsRequest request, ZonedDateTime now) {
     CdsService service = validated(serviceId, request);
     DraftOrders drafts = DraftOrders.of(service.hook(), request.context(), fhir);
     PatientRecord record = loader.load(services.templates(serviceId), dataRequest(request));
     List<RuleResult> results =
         engine.evaluate(
             new EvaluationInput(record, service.hook(), now, drafts.considered(), drafts.all()));
-    return candidates(service, results, request.contextText("patientId"), "http://localhost")
-        .size();
+    return candidates(service, results, request.contextText("patientId"), "http://localhost");
   }
 
   /**

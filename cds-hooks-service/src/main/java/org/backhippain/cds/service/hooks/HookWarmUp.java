@@ -13,6 +13,7 @@ import org.backhippain.cds.cql.ContentCase;
 import org.backhippain.cds.cql.RuleEngine;
 import org.backhippain.cds.fhir.PrefetchTemplate;
 import org.backhippain.cds.service.discovery.ServiceCatalog;
+import org.backhippain.cds.service.feedback.FeedbackService;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Resource;
 import org.slf4j.Logger;
@@ -25,8 +26,9 @@ import org.springframework.stereotype.Component;
 /**
  * Sends every content case through the hook path once at start-up, before readiness turns green:
  * the request as an EHR would send it (JSON tree, prefetch filled from the case), then validation,
- * prefetch parsing, evaluation and card rendering — so that the first EHR request does not pay for
- * class loading and interpreted code. Nothing is stored, counted or logged per case.
+ * prefetch parsing, evaluation, card rendering and the feedback store (rolled back) — so that the
+ * first EHR request does not pay for class loading and interpreted code. Nothing is stored, counted
+ * or logged per case.
  */
 @Component
 @Order(2)
@@ -37,13 +39,16 @@ class HookWarmUp implements ApplicationRunner {
   private final ServiceCatalog services;
   private final FhirContext fhir;
   private final ObjectMapper json;
+  private final FeedbackService feedback;
 
   HookWarmUp(
       HookService hooks,
       RuleEngine engine,
       ServiceCatalog services,
       FhirContext fhir,
-      ObjectMapper json) {
+      ObjectMapper json,
+      FeedbackService feedback) {
+    this.feedback = feedback;
     this.hooks = hooks;
     this.engine = engine;
     this.services = services;
@@ -57,17 +62,22 @@ class HookWarmUp implements ApplicationRunner {
     int requests = 0;
     int cards = 0;
     int failed = 0;
+    boolean feedbackStore = true;
     for (ContentCase c : ContentCase.all(engine.content(), fhir)) {
       String serviceId = "back-hip-pain-" + c.hook();
       if (services.service(serviceId).isEmpty()) {
         continue;
       }
       try {
-        cards +=
+        List<FeedbackService.Candidate> candidates =
             hooks.warmUp(
                 serviceId,
                 request(c, serviceId),
                 c.evaluationDate().atStartOfDay(java.time.ZoneOffset.UTC));
+        if (feedbackStore && !candidates.isEmpty()) {
+          feedbackStore = feedback.rehearse(serviceId, candidates);
+        }
+        cards += candidates.size();
         requests++;
       } catch (RuntimeException e) {
         // a warm-up miss only costs the first real request some time; never block start-up
@@ -76,10 +86,11 @@ class HookWarmUp implements ApplicationRunner {
     }
     log.info(
         "hook path warm: {} content-case requests parsed, evaluated and rendered ({} cards, {}"
-            + " failed) in {} ms",
+            + " failed; feedback store {}) in {} ms",
         requests,
         cards,
         failed,
+        feedbackStore ? "rehearsed, rolled back" : "unreachable, skipped",
         (System.nanoTime() - start) / 1_000_000);
   }
 
