@@ -114,6 +114,15 @@ class ErrorAnswerTests {
   }
 
   @Test
+  void aPrefetchedPatientOtherThanTheContextPatientIs412WithoutAServer() {
+    ObjectNode request =
+        client.prefetched(
+            HookClient.request("patient-view", "ptref-pos-21-days"), PV, client.fhirBase());
+    ((ObjectNode) request.get("context")).put("patientId", "someone-else");
+    assertError(client.post(PV, request), 412, "prefetch_unavailable", "another patient");
+  }
+
+  @Test
   void unknownPatientOnTheFhirServerIs412() {
     ObjectNode request = HookClient.request("patient-view", "nobody-by-this-id");
     request.put("fhirServer", client.fhirBase());

@@ -41,7 +41,10 @@ class FeedbackTests {
     client = new HookClient(port);
   }
 
-  /** A patient-view request with the case's data prefetched, under a new patient id. */
+  /**
+   * A patient-view request with the case's data prefetched, moved to a new patient id (the Patient
+   * and every reference to it), so that each test's snoozes are its own.
+   */
   ObjectNode hookFor(String caseId, String patientId) {
     ContentCase c =
         ContentCase.all(content, fhir).stream()
@@ -51,8 +54,12 @@ class FeedbackTests {
     clock.set(c.evaluationDate());
     ObjectNode request =
         client.prefetched(HookClient.request("patient-view", c.patientId()), PV, client.fhirBase());
-    ((ObjectNode) request.get("context")).put("patientId", patientId);
-    return request;
+    try {
+      return (ObjectNode)
+          HookClient.JSON.readTree(request.toString().replace(c.patientId(), patientId));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   static String newPatient() {

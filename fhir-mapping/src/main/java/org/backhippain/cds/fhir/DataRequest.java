@@ -19,4 +19,9 @@ public record DataRequest(
     tokens = Map.copyOf(tokens);
     prefetch = Map.copyOf(prefetch);
   }
+
+  /** The context patient's id ({@code context.patientId}), or null when the hook has none. */
+  public String patientId() {
+    return tokens.get("context.patientId");
+  }
 }

@@ -29,8 +29,10 @@ import java.util.stream.Collectors;
 import org.backhippain.cds.fhir.PatientRecord.KeyOutcome;
 import org.backhippain.cds.fhir.PatientRecord.Source;
 import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.Base;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -84,7 +86,7 @@ public final class PatientDataLoader {
         continue;
       }
       if (value instanceof PrefetchValue.Json || value instanceof PrefetchValue.Tree) {
-        Parsed parsed = parse(template, value);
+        Parsed parsed = parse(template, value, request.patientId());
         if (parsed.data != null && parsed.next == null) {
           results.put(template.key(), parsed.data);
           continue;
@@ -112,7 +114,7 @@ public final class PatientDataLoader {
     for (Map.Entry<String, Future<KeyData>> entry : pending.entrySet()) {
       results.put(entry.getKey(), await(entry.getValue(), deadline).tookAtLeast(start));
     }
-    PatientRecord record = assemble(templates, results, start);
+    PatientRecord record = assemble(templates, results, request.patientId());
     logSummary(record, start);
     return record;
   }
@@ -187,7 +189,7 @@ public final class PatientDataLoader {
     return KeyData.fetched(resources);
   }
 
-  private Parsed parse(PrefetchTemplate template, PrefetchValue value) {
+  private Parsed parse(PrefetchTemplate template, PrefetchValue value, String patientId) {
     IBaseResource resource;
     try {
       if (value instanceof PrefetchValue.Tree tree) {
@@ -210,9 +212,15 @@ public final class PatientDataLoader {
       return Parsed.problem("prefetch was an OperationOutcome");
     }
     if (template.isRead()) {
-      return template.accepts(type)
-          ? Parsed.ok(KeyData.prefetched(List.of((Resource) resource)))
-          : Parsed.problem("prefetch was " + type);
+      if (!template.accepts(type)) {
+        return Parsed.problem("prefetch was " + type);
+      }
+      if (resource instanceof Patient p
+          && patientId != null
+          && !patientId.equals(p.getIdElement().getIdPart())) {
+        return Parsed.problem("prefetch was another patient");
+      }
+      return Parsed.ok(KeyData.prefetched(List.of((Resource) resource)));
     }
     if (!(resource instanceof Bundle bundle)) {
       return Parsed.problem("prefetch was " + type + ", not a Bundle");
@@ -256,8 +264,9 @@ public final class PatientDataLoader {
   }
 
   private PatientRecord assemble(
-      List<PrefetchTemplate> templates, Map<String, KeyData> results, long start) {
+      List<PrefetchTemplate> templates, Map<String, KeyData> results, String patientId) {
     Patient patient = null;
+    int foreign = 0;
     List<Resource> resources = new ArrayList<>();
     Set<String> seen = new HashSet<>();
     Set<String> unavailable = new java.util.LinkedHashSet<>();
@@ -280,13 +289,55 @@ public final class PatientDataLoader {
       for (Resource resource : data.resources) {
         if (resource instanceof Patient p && template.isRead()) {
           patient = p;
+        } else if (ofAnotherPatient(resource, patientId)) {
+          foreign++;
         } else if (!resource.hasIdElement() || seen.add(identity(resource))) {
           resources.add(resource);
         }
       }
     }
+    if (foreign > 0) {
+      log.warn("ignored {} resources that name another patient as their subject", foreign);
+    }
     return new PatientRecord(patient, resources, unavailable, outcomes);
   }
+
+  /**
+   * True when the resource's subject, patient or beneficiary is a {@code Patient/<id>} reference to
+   * someone other than the context patient: such data (a mixed-up prefetch, a server ignoring the
+   * patient filter) must never reach the rules. References of another form (e.g. {@code urn:uuid})
+   * cannot be judged here and are kept.
+   */
+  static boolean ofAnotherPatient(Resource resource, String patientId) {
+    if (patientId == null) {
+      return false;
+    }
+    for (String name : PATIENT_REFERENCES) {
+      Base[] values;
+      try {
+        values = resource.getProperty(name.hashCode(), name, false);
+      } catch (org.hl7.fhir.exceptions.FHIRException e) {
+        continue;
+      }
+      if (values == null) {
+        continue;
+      }
+      for (Base value : values) {
+        if (value instanceof Reference reference) {
+          var target = reference.getReferenceElement();
+          if ("Patient".equals(target.getResourceType())
+              && target.getIdPart() != null
+              && !patientId.equals(target.getIdPart())) {
+            return true;
+          }
+        }
+      }
+    }
+    return false;
+  }
+
+  private static final List<String> PATIENT_REFERENCES =
+      List.of("subject", "patient", "beneficiary");
 
   private static String identity(Resource resource) {
     return resource.fhirType() + "/" + resource.getIdElement().getIdPart();

@@ -137,6 +137,31 @@ class PatientDataLoaderTests {
   }
 
   @Test
+  void aPrefetchedPatientWhoIsNotTheContextPatientIsNeverUsed() {
+    Map<String, PrefetchValue> prefetch = full();
+    Patient someoneElse = new Patient();
+    someoneElse.setId("p2");
+    prefetch.put("patient", PrefetchValue.json(json(someoneElse)));
+    assertThatThrownBy(() -> loader.load(TEMPLATES, request(prefetch, null)))
+        .isInstanceOf(RequiredDataUnavailableException.class)
+        .hasMessageContaining("another patient");
+  }
+
+  @Test
+  void resourcesNamingAnotherPatientAreDropped() {
+    Condition mine = condition("c1");
+    mine.setSubject(new org.hl7.fhir.r4.model.Reference("Patient/p1"));
+    Condition theirs = condition("c2");
+    theirs.setSubject(new org.hl7.fhir.r4.model.Reference("Patient/p2"));
+    Condition unjudged = condition("c3");
+    unjudged.setSubject(new org.hl7.fhir.r4.model.Reference("urn:uuid:7a1c"));
+    Map<String, PrefetchValue> prefetch = full();
+    prefetch.put("conditions", PrefetchValue.json(json(searchset(mine, theirs, unjudged))));
+    PatientRecord record = loader.load(TEMPLATES, request(prefetch, null));
+    assertThat(record.resources()).extracting(Resource::getIdPart).containsExactly("c1", "c3");
+  }
+
+  @Test
   void nullMeansNoDataAndIsNotFetched() {
     Map<String, PrefetchValue> prefetch = full();
     prefetch.put("procedures", PrefetchValue.noData());
