@@ -18,6 +18,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.HdrHistogram.Histogram;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Resource;
@@ -245,9 +247,18 @@ public final class LoadBenchmark {
     return new Result(p50, p99, total / seconds);
   }
 
+  /**
+   * The patient-view request an EHR would send for a Synthea patient: prefetch from the service's
+   * templates, every resource under its own id, references in {@code Type/id} form (Synthea's
+   * bundle-internal {@code urn:uuid:} references and ids are what an EHR's FHIR API never returns).
+   */
   static String request(Bundle patient, boolean everything) throws Exception {
     Map<String, List<Resource>> keys = TemplatePrefetch.of(patient, everything);
-    String patientId = TemplatePrefetch.patient(keys).getIdElement().getIdPart();
+    Map<String, String> typeById = new java.util.HashMap<>();
+    for (Bundle.BundleEntryComponent entry : patient.getEntry()) {
+      typeById.put(plainId(entry.getResource()), entry.getResource().fhirType());
+    }
+    String patientId = plainId(TemplatePrefetch.patient(keys));
     ObjectNode request = JSON.createObjectNode();
     request.put("hook", "patient-view");
     request.put("hookInstance", "bench");
@@ -257,16 +268,41 @@ public final class LoadBenchmark {
     ObjectNode prefetch = request.putObject("prefetch");
     for (var entry : keys.entrySet()) {
       if (entry.getKey().equals("patient")) {
-        prefetch.set(
-            "patient",
-            JSON.readTree(FHIR.newJsonParser().encodeResourceToString(entry.getValue().get(0))));
+        prefetch.set("patient", JSON.readTree(encode(entry.getValue().get(0))));
       } else {
         Bundle searchset = new Bundle().setType(Bundle.BundleType.SEARCHSET);
-        entry.getValue().forEach(r -> searchset.addEntry().setResource(r));
+        entry.getValue().forEach(r -> searchset.addEntry().setResource(withPlainId(r)));
         prefetch.set(
             entry.getKey(), JSON.readTree(FHIR.newJsonParser().encodeResourceToString(searchset)));
       }
     }
-    return request.toString();
+    Matcher urn = URN_UUID.matcher(request.toString());
+    StringBuilder out = new StringBuilder();
+    while (urn.find()) {
+      String type = typeById.get(urn.group(1));
+      urn.appendReplacement(
+          out, Matcher.quoteReplacement(type == null ? urn.group() : type + "/" + urn.group(1)));
+    }
+    urn.appendTail(out);
+    return out.toString();
+  }
+
+  private static final Pattern URN_UUID = Pattern.compile("urn:uuid:([0-9a-fA-F-]{36})");
+
+  private static String plainId(Resource r) {
+    String value = r.getIdElement().getValue();
+    return value != null && value.startsWith("urn:uuid:")
+        ? value.substring("urn:uuid:".length())
+        : r.getIdElement().getIdPart();
+  }
+
+  private static Resource withPlainId(Resource r) {
+    Resource copy = r.copy();
+    copy.setId(plainId(r));
+    return copy;
+  }
+
+  private static String encode(Resource r) {
+    return FHIR.newJsonParser().encodeResourceToString(withPlainId(r));
   }
 }
