@@ -6,6 +6,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import org.backhippain.cds.service.system.CdsMetrics;
+import org.backhippain.cds.service.system.ErrorBody;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.web.filter.OncePerRequestFilter;
@@ -18,8 +19,11 @@ import org.springframework.web.servlet.support.ServletUriComponentsBuilder;
  */
 final class JwtAuthenticationFilter extends OncePerRequestFilter {
   private static final Logger log = LoggerFactory.getLogger(JwtAuthenticationFilter.class);
-  static final String BODY =
-      "{\"error\":\"unauthorized\",\"status\":401,\"message\":\"a valid token from a trusted EHR is required\"}";
+  private static final ErrorBody REFUSAL =
+      new ErrorBody(
+          "unauthorized",
+          HttpServletResponse.SC_UNAUTHORIZED,
+          "a valid token from a trusted EHR is required");
 
   private final JwtVerifier verifier;
   private final String publicBaseUrl;
@@ -60,10 +64,8 @@ final class JwtAuthenticationFilter extends OncePerRequestFilter {
     }
     log.warn("401 for {} {}: {}", request.getMethod(), request.getRequestURI(), reason);
     metrics.error("unauthorized");
-    response.setStatus(HttpServletResponse.SC_UNAUTHORIZED);
     response.setHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");
-    response.setContentType("application/json");
-    response.getWriter().write(BODY);
+    REFUSAL.send(response);
   }
 
   /** The exact URL called, as the EHR addressed it: the public base URL plus the path. */

@@ -86,26 +86,21 @@ class RequestLimits extends OncePerRequestFilter {
         "request refused: 503 request bodies in progress at the memory budget of "
             + budget.bytes()
             + " bytes");
-    response.setStatus(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
     response.setHeader("Retry-After", "1");
-    response.setContentType("application/json");
-    response
-        .getWriter()
-        .write(
-            "{\"error\":\"overloaded\",\"status\":503,\"message\":\"the service is handling as much"
-                + " request data as its memory allows; retry shortly\"}");
+    new ErrorBody(
+            "overloaded",
+            HttpServletResponse.SC_SERVICE_UNAVAILABLE,
+            "the service is handling as much request data as its memory allows; retry shortly")
+        .send(response);
   }
 
   private void tooLarge(HttpServletResponse response) throws IOException {
     logger.info("request refused: 413 body over " + maxBytes + " bytes");
-    response.setStatus(HttpServletResponse.SC_REQUEST_ENTITY_TOO_LARGE);
-    response.setContentType("application/json");
-    response
-        .getWriter()
-        .write(
-            "{\"error\":\"payload_too_large\",\"status\":413,\"message\":\"the request body exceeds "
-                + maxBytes
-                + " bytes\"}");
+    new ErrorBody(
+            "payload_too_large",
+            HttpServletResponse.SC_REQUEST_ENTITY_TOO_LARGE,
+            "the request body exceeds " + maxBytes + " bytes")
+        .send(response);
   }
 
   /** Thrown while reading a body of undeclared length when the budget stays full. */

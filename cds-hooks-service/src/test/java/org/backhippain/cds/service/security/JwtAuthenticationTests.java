@@ -171,7 +171,10 @@ class JwtAuthenticationTests {
     long before = hooksEvaluated();
     HttpResponse<String> response = call(url, token);
     assertThat(response.statusCode()).isEqualTo(401);
-    assertThat(response.body()).isEqualTo(JwtAuthenticationFilter.BODY);
+    assertThat(response.body())
+        .isEqualTo(
+            "{\"error\":\"unauthorized\",\"status\":401,"
+                + "\"message\":\"a valid token from a trusted EHR is required\"}");
     assertThat(response.headers().firstValue("WWW-Authenticate"))
         .hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
     assertThat(hooksEvaluated()).as("never reaches the evaluator").isEqualTo(before);
