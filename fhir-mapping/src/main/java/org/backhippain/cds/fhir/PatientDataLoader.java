@@ -85,8 +85,8 @@ public final class PatientDataLoader {
         results.put(template.key(), KeyData.noData());
         continue;
       }
-      if (value instanceof PrefetchValue.Json || value instanceof PrefetchValue.Tree) {
-        Parsed parsed = parse(template, value, request.patientId());
+      if (value instanceof PrefetchValue.Tree tree) {
+        Parsed parsed = parse(template, tree.node(), request.patientId());
         if (parsed.data != null && parsed.next == null) {
           results.put(template.key(), parsed.data);
           continue;
@@ -189,20 +189,16 @@ public final class PatientDataLoader {
     return KeyData.fetched(resources);
   }
 
-  private Parsed parse(PrefetchTemplate template, PrefetchValue value, String patientId) {
+  private Parsed parse(PrefetchTemplate template, JsonNode json, String patientId) {
+    if (!(json instanceof ObjectNode object)) {
+      return Parsed.problem("prefetch not a JSON object");
+    }
     IBaseResource resource;
     try {
-      if (value instanceof PrefetchValue.Tree tree) {
-        if (!(tree.node() instanceof ObjectNode object)) {
-          return Parsed.problem("prefetch not a JSON object");
-        }
-        dropNarratives(object);
-        JacksonStructure structure = new JacksonStructure();
-        structure.setNativeObject(object);
-        resource = ((IJsonLikeParser) parser()).parseResource(structure);
-      } else {
-        resource = parser().parseResource(((PrefetchValue.Json) value).text());
-      }
+      dropNarratives(object);
+      JacksonStructure structure = new JacksonStructure();
+      structure.setNativeObject(object);
+      resource = ((IJsonLikeParser) parser()).parseResource(structure);
     } catch (RuntimeException e) {
       // HAPI signals malformed input with several exception types; all mean "not usable".
       return Parsed.problem("prefetch not parseable FHIR");

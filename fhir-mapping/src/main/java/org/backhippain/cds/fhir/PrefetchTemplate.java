@@ -40,7 +40,8 @@ public record PrefetchTemplate(
     return !query.contains("?") && query.indexOf('/') > 0;
   }
 
-  boolean accepts(String type) {
+  /** True when a resource of this type belongs in this key's data (the type or an include). */
+  public boolean accepts(String type) {
     return resourceType.equals(type) || alsoAccepted.contains(type);
   }
 }

@@ -13,22 +13,16 @@ public sealed interface PrefetchValue {
   /** JSON {@code null}: the EHR says there is no data for this key. */
   record NoData() implements PrefetchValue {}
 
-  /** A JSON value as text; HAPI parses it once, at the edge. */
-  record Json(String text) implements PrefetchValue {}
-
   /**
-   * A JSON value as the request's JSON tree; HAPI reads the tree itself (no re-serialization). The
-   * tree must hold decimals exactly ({@code JsonNodeFactory.withExactBigDecimals(true)} with {@code
+   * A JSON value as the request's JSON tree; HAPI reads the tree itself, once, at the edge (no
+   * re-serialization), after the loader has dropped its narratives. The tree must hold decimals
+   * exactly ({@code JsonNodeFactory.withExactBigDecimals(true)} with {@code
    * USE_BIG_DECIMAL_FOR_FLOATS}), as FHIR decimals keep their precision.
    */
   record Tree(JsonNode node) implements PrefetchValue {}
 
   static PrefetchValue noData() {
     return new NoData();
-  }
-
-  static PrefetchValue json(String text) {
-    return new Json(text);
   }
 
   static PrefetchValue tree(JsonNode node) {

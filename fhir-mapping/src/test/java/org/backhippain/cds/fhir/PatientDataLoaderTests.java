@@ -58,8 +58,28 @@ class PatientDataLoaderTests {
     loader = new PatientDataLoader(FHIR, new FetchSettings(Duration.ofMillis(800), 3), executor);
   }
 
+  /** Request JSON as the service reads it: decimals kept exactly. */
+  static final com.fasterxml.jackson.databind.ObjectMapper REQUEST_JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper()
+          .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+          .setNodeFactory(
+              com.fasterxml.jackson.databind.node.JsonNodeFactory.withExactBigDecimals(true));
+
   static String json(Resource resource) {
     return FHIR.newJsonParser().encodeResourceToString(resource);
+  }
+
+  /** A prefetch value as the EHR's request carries it: the resource's JSON. */
+  static PrefetchValue prefetched(Resource resource) {
+    return prefetched(json(resource));
+  }
+
+  static PrefetchValue prefetched(String json) {
+    try {
+      return PrefetchValue.tree(REQUEST_JSON.readTree(json));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalArgumentException(e);
+    }
   }
 
   static Patient patient() {
@@ -88,9 +108,9 @@ class PatientDataLoaderTests {
 
   Map<String, PrefetchValue> full() {
     Map<String, PrefetchValue> prefetch = new HashMap<>();
-    prefetch.put("patient", PrefetchValue.json(json(patient())));
-    prefetch.put("conditions", PrefetchValue.json(json(searchset(condition("c1")))));
-    prefetch.put("procedures", PrefetchValue.json(json(searchset())));
+    prefetch.put("patient", prefetched((patient())));
+    prefetch.put("conditions", prefetched((searchset(condition("c1")))));
+    prefetch.put("procedures", prefetched((searchset())));
     return prefetch;
   }
 
@@ -105,22 +125,20 @@ class PatientDataLoaderTests {
 
   @Test
   void aPrefetchTreeIsReadDirectlyKeepingDecimalsAndDroppingNarrative() throws Exception {
-    var mapper =
-        new com.fasterxml.jackson.databind.ObjectMapper()
-            .enable(
-                com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-            .setNodeFactory(
-                com.fasterxml.jackson.databind.node.JsonNodeFactory.withExactBigDecimals(true));
     Condition withAge = condition("c2");
     withAge.setOnset(new org.hl7.fhir.r4.model.Age().setValue(new java.math.BigDecimal("42.50")));
     withAge.getText().setStatus(org.hl7.fhir.r4.model.Narrative.NarrativeStatus.GENERATED);
     withAge.getText().setDivAsString("<div xmlns=\"http://www.w3.org/1999/xhtml\">back pain</div>");
     Map<String, PrefetchValue> prefetch = full();
-    prefetch.put("conditions", PrefetchValue.tree(mapper.readTree(json(searchset(withAge)))));
-    prefetch.put("patient", PrefetchValue.tree(mapper.readTree(json(patient()))));
+    prefetch.put("conditions", prefetched(searchset(withAge)));
     PatientRecord record = loader.load(TEMPLATES, request(prefetch, null));
     assertThat(record.patient().getIdPart()).isEqualTo("p1");
-    Condition parsed = (Condition) record.resources().get(0);
+    Condition parsed =
+        (Condition)
+            record.resources().stream()
+                .filter(r -> r.getIdPart().equals("c2"))
+                .findFirst()
+                .orElseThrow();
     assertThat(parsed.getOnsetAge().getValue().toPlainString()).isEqualTo("42.50");
     assertThat(parsed.hasText()).isFalse();
     assertThat(record.unavailable()).isEmpty();
@@ -129,9 +147,7 @@ class PatientDataLoaderTests {
   @Test
   void aPrefetchTreeThatIsNotAnObjectIsUnusable() throws Exception {
     Map<String, PrefetchValue> prefetch = full();
-    prefetch.put(
-        "procedures",
-        PrefetchValue.tree(new com.fasterxml.jackson.databind.ObjectMapper().readTree("[1, 2]")));
+    prefetch.put("procedures", prefetched("[1, 2]"));
     assertThat(loader.load(TEMPLATES, request(prefetch, null)).unavailable())
         .containsExactly("procedures");
   }
@@ -141,7 +157,7 @@ class PatientDataLoaderTests {
     Map<String, PrefetchValue> prefetch = full();
     Patient someoneElse = new Patient();
     someoneElse.setId("p2");
-    prefetch.put("patient", PrefetchValue.json(json(someoneElse)));
+    prefetch.put("patient", prefetched((someoneElse)));
     assertThatThrownBy(() -> loader.load(TEMPLATES, request(prefetch, null)))
         .isInstanceOf(RequiredDataUnavailableException.class)
         .hasMessageContaining("another patient");
@@ -156,7 +172,7 @@ class PatientDataLoaderTests {
     Condition unjudged = condition("c3");
     unjudged.setSubject(new org.hl7.fhir.r4.model.Reference("urn:uuid:7a1c"));
     Map<String, PrefetchValue> prefetch = full();
-    prefetch.put("conditions", PrefetchValue.json(json(searchset(mine, theirs, unjudged))));
+    prefetch.put("conditions", prefetched((searchset(mine, theirs, unjudged))));
     PatientRecord record = loader.load(TEMPLATES, request(prefetch, null));
     assertThat(record.resources()).extracting(Resource::getIdPart).containsExactly("c1", "c3");
   }
@@ -193,8 +209,8 @@ class PatientDataLoaderTests {
                     .withHeader("Content-Type", "application/fhir+json")
                     .withBody(json(searchset()))));
     Map<String, PrefetchValue> prefetch = full();
-    prefetch.put("conditions", PrefetchValue.json(json(new OperationOutcome())));
-    prefetch.put("procedures", PrefetchValue.json(json(patient())));
+    prefetch.put("conditions", prefetched((new OperationOutcome())));
+    prefetch.put("procedures", prefetched((patient())));
     PatientRecord record = loader.load(TEMPLATES, request(prefetch, server.baseUrl()));
     assertThat(record.resources()).extracting(Resource::getIdPart).containsExactly("c9");
     server.verify(getRequestedFor(urlPathEqualTo("/Condition")));
@@ -212,9 +228,9 @@ class PatientDataLoaderTests {
   }
 
   @Test
-  void malformedPrefetchIsTreatedAsAbsent() {
+  void unparseableFhirPrefetchIsTreatedAsAbsent() {
     Map<String, PrefetchValue> prefetch = full();
-    prefetch.put("procedures", PrefetchValue.json("{\"resourceType\": \"Bundle\", "));
+    prefetch.put("procedures", prefetched("{\"resourceType\": \"NoSuchResource\"}"));
     assertThat(loader.load(TEMPLATES, request(prefetch, null)).unavailable())
         .containsExactly("procedures");
   }

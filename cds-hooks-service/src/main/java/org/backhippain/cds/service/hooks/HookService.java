@@ -160,14 +160,19 @@ class HookService {
   }
 
   /**
-   * Start-up warm-up of the hook path up to the feedback store: validation, draft parsing, prefetch
-   * parsing, evaluation and card rendering; nothing is logged, counted or stored.
+   * Start-up warm-up of the hook path up to the feedback store: validation, draft parsing and the
+   * relevant-draft gate, prefetch parsing, evaluation and card rendering; nothing is logged,
+   * counted or stored.
    *
    * @return the cards that would go to the feedback store
    */
   List<FeedbackService.Candidate> warmUp(String serviceId, CdsRequest request, ZonedDateTime now) {
     CdsService service = validated(serviceId, request);
     DraftOrders drafts = DraftOrders.of(service.hook(), request.context(), fhir);
+    if (drafts.isOrderHook()) {
+      engine.relevantDrafts(
+          service.hook(), request.contextText("patientId"), drafts.considered(), now);
+    }
     PatientRecord record = loader.load(services.templates(serviceId), dataRequest(request));
     List<RuleResult> results =
         engine.evaluate(

@@ -20,18 +20,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.ApplicationArguments;
 import org.springframework.boot.ApplicationRunner;
-import org.springframework.core.annotation.Order;
 import org.springframework.stereotype.Component;
 
 /**
- * Sends every content case through the hook path once at start-up, before readiness turns green:
- * the request as an EHR would send it (JSON tree, prefetch filled from the case), then validation,
+ * Sends every content case through the hook path once at start-up, before readiness turns green (so
+ * the engine's first-use cost — class loading, JIT, FHIRHelpers — is paid here, not by an EHR): the
+ * request as an EHR would send it (JSON tree, prefetch filled from the case), then validation,
  * prefetch parsing, evaluation, card rendering and the feedback store (rolled back) — so that the
  * first EHR request does not pay for class loading and interpreted code. Nothing is stored, counted
  * or logged per case.
  */
 @Component
-@Order(2)
 class HookWarmUp implements ApplicationRunner {
   private static final Logger log = LoggerFactory.getLogger(HookWarmUp.class);
   private final HookService hooks;
@@ -110,10 +109,7 @@ class HookWarmUp implements ApplicationRunner {
       List<Resource> resources =
           c.bundle().getEntry().stream()
               .map(Bundle.BundleEntryComponent::getResource)
-              .filter(
-                  r ->
-                      r.fhirType().equals(template.resourceType())
-                          || template.alsoAccepted().contains(r.fhirType()))
+              .filter(r -> template.accepts(r.fhirType()))
               .toList();
       if (template.isRead()) {
         resources.stream()
