@@ -98,15 +98,6 @@ public final class RuleCatalog {
     return urls;
   }
 
-  /**
-   * The language of every condition and dynamic value, whose expression is the name of a define in
-   * the rule's library. R4 core's expression-language code system has no {@code
-   * text/cql-identifier} (R5 and CPG add it; R4 validation rejects it), and a define name is a
-   * valid {@code text/cql} expression, which CR servers evaluate against the PlanDefinition's
-   * library.
-   */
-  static final String CQL_IDENTIFIER = "text/cql";
-
   /** Every way the content breaks the Java-to-CQL contract; empty when it holds. */
   static List<String> contractProblems(ContentPackage content, CqlCompilation compilation) {
     List<String> problems = new ArrayList<>();
@@ -161,8 +152,12 @@ public final class RuleCatalog {
       if (!conditionNamesContract) {
         problems.add(where + ": applicability condition must be \"" + APPLICABLE + "\"");
       }
+      // Every condition and dynamic value names a define of the rule's library. Its language is
+      // text/cql: R4 core's expression-language code system has no text/cql-identifier (R5 and CPG
+      // add it; R4 validation rejects it), and a define name is a valid text/cql expression, which
+      // CR servers evaluate against the PlanDefinition's library.
       rule.expressions().stream()
-          .filter(e -> !CQL_IDENTIFIER.equals(e.getLanguage()))
+          .filter(e -> !ContentPackage.CQL.equals(e.getLanguage()))
           .forEach(
               e ->
                   problems.add(
@@ -170,7 +165,7 @@ public final class RuleCatalog {
                           + ": \""
                           + e.getExpression()
                           + "\" must be a define name in language "
-                          + CQL_IDENTIFIER));
+                          + ContentPackage.CQL));
       canonicals(rule.action()).stream()
           .filter(url -> content.activityDefinition(url).isEmpty())
           .forEach(url -> problems.add(where + ": ActivityDefinition " + url + " not in content"));
