@@ -108,7 +108,7 @@ class FeedbackTests {
     var answer = client.post(PV, hookFor("PtReferral/pos-21-days", newPatient()));
     var card =
         HookClient.JSON.treeToValue(
-            answer.body().path("cards").get(0), org.backhippain.cds.service.cards.Card.class);
+            answer.card("pt-referral"), org.backhippain.cds.service.cards.Card.class);
     Integer before = jdbc.queryForObject("SELECT COUNT(*) FROM issued_card", Integer.class);
     boolean rehearsed =
         feedbackService.rehearse(

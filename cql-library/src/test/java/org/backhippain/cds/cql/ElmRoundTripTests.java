@@ -67,23 +67,21 @@ class ElmRoundTripTests {
     List<String> applicable = new ArrayList<>();
     for (ContentCase c : ContentCase.all(content, FHIR)) {
       EvaluationInput input =
-          c.draftOrders() == null
-              ? new EvaluationInput(c.record(), c.hook(), RuleEngineTests.now(c))
-              : null;
-      if (input == null) {
-        continue;
-      }
+          new EvaluationInput(
+              c.record(), c.hook(), RuleEngineTests.now(c), c.consideredDrafts(), c.allDrafts());
+      Map<String, RuleResult> b = new java.util.HashMap<>();
+      fromCql.evaluate(input).forEach(r -> b.put(r.rule().ruleId(), r));
       List<RuleResult> a = fromElm.evaluate(input);
-      List<RuleResult> b = fromCql.evaluate(input);
-      assertThat(a).hasSameSizeAs(b);
-      for (int i = 0; i < a.size(); i++) {
-        String where = c.id() + " " + a.get(i).rule().ruleId();
-        assertThat(a.get(i).rule().ruleId()).as(where).isEqualTo(b.get(i).rule().ruleId());
-        assertThat(a.get(i).applicable()).as(where).isEqualTo(b.get(i).applicable());
-        assertThat(a.get(i).card()).as(where).isEqualTo(b.get(i).card());
-        assertThat(a.get(i).expressions()).as(where).isEqualTo(b.get(i).expressions());
-        assertThat(a.get(i).error()).as(where).isEqualTo(b.get(i).error());
-        if (a.get(i).applicable()) applicable.add(where);
+      assertThat(a).hasSameSizeAs(b.values());
+      for (RuleResult elm : a) {
+        String where = c.id() + " " + elm.rule().ruleId();
+        RuleResult cql = b.get(elm.rule().ruleId());
+        assertThat(cql).as(where).isNotNull();
+        assertThat(elm.applicable()).as(where).isEqualTo(cql.applicable());
+        assertThat(elm.card()).as(where).isEqualTo(cql.card());
+        assertThat(elm.expressions()).as(where).isEqualTo(cql.expressions());
+        assertThat(elm.error()).as(where).isEqualTo(cql.error());
+        if (elm.applicable()) applicable.add(where);
         compared++;
       }
     }

@@ -14,7 +14,9 @@ import ca.uhn.fhir.rest.param.TokenParam;
 import ca.uhn.fhir.rest.server.IResourceProvider;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Base;
@@ -80,7 +82,7 @@ final class DemoResourceProvider implements IResourceProvider {
 
   /** The Medications the matched requests reference, marked as included (search mode include). */
   private List<IBaseResource> includedMedications(List<IBaseResource> matches) {
-    java.util.Map<String, IBaseResource> included = new java.util.LinkedHashMap<>();
+    Map<String, IBaseResource> included = new LinkedHashMap<>();
     for (IBaseResource match : matches) {
       if (match instanceof MedicationRequest request && request.hasMedicationReference()) {
         String medicationId = request.getMedicationReference().getReferenceElement().getIdPart();
