@@ -14,6 +14,7 @@ import ca.uhn.fhir.rest.client.interceptor.BearerTokenAuthInterceptor;
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -48,11 +49,17 @@ public final class PatientDataLoader {
   private final FhirContext fhir;
   private final FetchSettings settings;
   private final ExecutorService executor;
+  private final FactDates dates;
 
-  public PatientDataLoader(FhirContext fhir, FetchSettings settings, ExecutorService executor) {
+  /**
+   * @param zone the service's time zone: every date-time read is put into it ({@link FactDates})
+   */
+  public PatientDataLoader(
+      FhirContext fhir, FetchSettings settings, ExecutorService executor, ZoneId zone) {
     this.fhir = fhir;
     this.settings = settings;
     this.executor = executor;
+    this.dates = new FactDates(fhir, zone);
     // A resource's id is its own id, also inside a Bundle: HAPI would otherwise replace it with the
     // entry's fullUrl (server base included), and CQL that matches references ("Medication/x")
     // against ids would then miss, depending on how the EHR filled fullUrl.
@@ -283,6 +290,7 @@ public final class PatientDataLoader {
         continue;
       }
       for (Resource resource : data.resources) {
+        dates.normalize(resource);
         if (resource instanceof Patient p && template.isRead()) {
           patient = p;
         } else if (ofAnotherPatient(resource, patientId)) {

@@ -11,6 +11,7 @@ import ca.uhn.fhir.context.FhirContext;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import java.time.Duration;
+import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,7 +56,9 @@ class PatientDataLoaderTests {
   @BeforeEach
   void reset() {
     server.resetAll();
-    loader = new PatientDataLoader(FHIR, new FetchSettings(Duration.ofMillis(800), 3), executor);
+    loader =
+        new PatientDataLoader(
+            FHIR, new FetchSettings(Duration.ofMillis(800), 3), executor, ZoneOffset.UTC);
   }
 
   /** Request JSON as the service reads it: decimals kept exactly. */
@@ -142,6 +145,34 @@ class PatientDataLoaderTests {
     assertThat(parsed.getOnsetAge().getValue().toPlainString()).isEqualTo("42.50");
     assertThat(parsed.hasText()).isFalse();
     assertThat(record.unavailable()).isEmpty();
+  }
+
+  @Test
+  void dateTimesArePutIntoTheServiceZoneWhetherPrefetchedOrFetched() {
+    Condition prefetchedLate = condition("c1");
+    prefetchedLate.setOnset(new org.hl7.fhir.r4.model.DateTimeType("2026-06-14T22:30:00-05:00"));
+    org.hl7.fhir.r4.model.Procedure fetchedLate = new org.hl7.fhir.r4.model.Procedure();
+    fetchedLate.setId("pr1");
+    fetchedLate.setPerformed(new org.hl7.fhir.r4.model.DateTimeType("2026-06-14T23:00:00-05:00"));
+    server.stubFor(
+        get(urlPathEqualTo("/Procedure"))
+            .willReturn(
+                aResponse()
+                    .withHeader("Content-Type", "application/fhir+json")
+                    .withBody(json(searchset(fetchedLate)))));
+    Map<String, PrefetchValue> prefetch = full();
+    prefetch.put("conditions", prefetched(searchset(prefetchedLate)));
+    prefetch.remove("procedures");
+    PatientRecord record = loader.load(TEMPLATES, request(prefetch, server.baseUrl()));
+    assertThat(record.resources())
+        .extracting(
+            r ->
+                r instanceof Condition c
+                    ? c.getOnsetDateTimeType().getValueAsString()
+                    : ((org.hl7.fhir.r4.model.Procedure) r)
+                        .getPerformedDateTimeType()
+                        .getValueAsString())
+        .containsExactlyInAnyOrder("2026-06-15T03:30:00Z", "2026-06-15T04:00:00Z");
   }
 
   @Test

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.backhippain.cds.fhir.FactDates;
 import org.backhippain.cds.service.system.CdsException;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Resource;
@@ -14,11 +15,12 @@ import org.hl7.fhir.r4.model.Resource;
 /**
  * The order hooks' {@code context.draftOrders}, parsed once with HAPI, and the drafts the rules
  * consider: at order-select those named in {@code selections} (all drafts when it is absent), at
- * order-sign every draft (clinical spec §2).
+ * order-sign every draft (clinical spec §2). Their date-times are put into the service's time zone
+ * as the patient's data is ({@link FactDates}).
  */
 record DraftOrders(boolean isOrderHook, List<Resource> all, List<Resource> considered) {
 
-  static DraftOrders of(String hook, JsonNode context, FhirContext fhir) {
+  static DraftOrders of(String hook, JsonNode context, FhirContext fhir, FactDates dates) {
     if (!hook.startsWith("order-")) {
       return new DraftOrders(false, List.of(), List.of());
     }
@@ -30,7 +32,7 @@ record DraftOrders(boolean isOrderHook, List<Resource> all, List<Resource> consi
               .parseResource(Bundle.class, context.get("draftOrders").toString());
       for (Bundle.BundleEntryComponent entry : bundle.getEntry()) {
         if (entry.getResource() != null) {
-          all.add(entry.getResource());
+          all.add(dates.normalize(entry.getResource()));
         }
       }
     } catch (RuntimeException e) {

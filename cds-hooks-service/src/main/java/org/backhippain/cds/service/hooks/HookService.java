@@ -13,6 +13,7 @@ import org.backhippain.cds.cql.EvaluationInput;
 import org.backhippain.cds.cql.RuleEngine;
 import org.backhippain.cds.cql.RuleResult;
 import org.backhippain.cds.fhir.DataRequest;
+import org.backhippain.cds.fhir.FactDates;
 import org.backhippain.cds.fhir.PatientDataLoader;
 import org.backhippain.cds.fhir.PatientRecord;
 import org.backhippain.cds.fhir.PrefetchValue;
@@ -48,6 +49,7 @@ class HookService {
   private final FhirContext fhir;
   private final CdsMetrics metrics;
   private final FeedbackService feedback;
+  private final FactDates dates;
 
   HookService(
       ServiceCatalog services,
@@ -68,6 +70,7 @@ class HookService {
     this.fhir = fhir;
     this.metrics = metrics;
     this.feedback = feedback;
+    this.dates = new FactDates(fhir, properties.timeZone());
   }
 
   CdsResponse answer(String serviceId, CdsRequest request, String requestBaseUrl) {
@@ -99,7 +102,7 @@ class HookService {
     }
     String patientId = request.contextText("patientId");
     ZonedDateTime now = ZonedDateTime.now(clock).withZoneSameInstant(properties.timeZone());
-    DraftOrders drafts = DraftOrders.of(service.hook(), request.context(), fhir);
+    DraftOrders drafts = DraftOrders.of(service.hook(), request.context(), fhir, dates);
     if (drafts.isOrderHook()
         && engine.relevantDrafts(service.hook(), patientId, drafts.considered(), now).isEmpty()) {
       log.info(
@@ -168,7 +171,7 @@ class HookService {
    */
   List<FeedbackService.Candidate> warmUp(String serviceId, CdsRequest request, ZonedDateTime now) {
     CdsService service = validated(serviceId, request);
-    DraftOrders drafts = DraftOrders.of(service.hook(), request.context(), fhir);
+    DraftOrders drafts = DraftOrders.of(service.hook(), request.context(), fhir, dates);
     if (drafts.isOrderHook()) {
       engine.relevantDrafts(
           service.hook(), request.contextText("patientId"), drafts.considered(), now);
@@ -186,7 +189,7 @@ class HookService {
    */
   CdsResponse parseOnly(String serviceId, CdsRequest request) {
     CdsService service = validated(serviceId, request);
-    DraftOrders.of(service.hook(), request.context(), fhir);
+    DraftOrders.of(service.hook(), request.context(), fhir, dates);
     loader.load(services.templates(serviceId), dataRequest(request));
     return CdsResponse.empty();
   }

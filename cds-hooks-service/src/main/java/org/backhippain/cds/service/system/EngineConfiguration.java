@@ -49,7 +49,10 @@ class EngineConfiguration {
   PatientDataLoader patientDataLoader(
       FhirContext fhir, CdsProperties properties, ExecutorService fhirFetchExecutor) {
     return new PatientDataLoader(
-        fhir, new FetchSettings(properties.fetchBudget(), properties.pageCap()), fhirFetchExecutor);
+        fhir,
+        new FetchSettings(properties.fetchBudget(), properties.pageCap()),
+        fhirFetchExecutor,
+        properties.timeZone());
   }
 
   @Bean
