@@ -191,9 +191,18 @@ public final class RuleEngine {
     Map<String, Object> parameters = new HashMap<>(siteParameters);
     parameters.put("Hook", hook);
     parameters.put("Unavailable Data", List.copyOf(unavailable));
-    parameters.put("Draft Orders", List.copyOf(drafts));
-    parameters.put("All Draft Orders", List.copyOf(allDrafts));
+    parameters.put("Draft Orders", valid(drafts));
+    parameters.put("All Draft Orders", valid(allDrafts));
     return parameters;
+  }
+
+  /**
+   * Drafts the CQL may see: one marked entered-in-error is ignored everywhere (spec §4), as the
+   * patient's resources are ({@link PatientRetrieveProvider}): the relevant-draft gate, the cards,
+   * an analgesic trial.
+   */
+  private static List<Resource> valid(List<Resource> drafts) {
+    return drafts.stream().filter(d -> !PatientRetrieveProvider.enteredInError(d)).toList();
   }
 
   private List<EvaluationExpressionRef> expressionsOf(RuleDefinition rule) {
