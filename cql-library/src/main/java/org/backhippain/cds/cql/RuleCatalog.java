@@ -16,8 +16,9 @@ import org.hl7.fhir.r4.model.TriggerDefinition;
 
 /**
  * The rules of the content, one per PlanDefinition, and the Java-to-CQL contract: the names of the
- * defines every rule library exposes. A rule is added with content only (CQL, PlanDefinition, value
- * sets, cases); {@link #contractProblems} holds every library to this contract at build time.
+ * defines every rule library exposes, and the card values its text templates use ({@link
+ * CardTemplates}). A rule is added with content only (CQL, PlanDefinition, value sets, cases);
+ * {@link #contractProblems} holds every library to this contract at build time.
  */
 public final class RuleCatalog {
   /** Boolean: the rule's card is shown (inclusion, not exclusion, not suppressed). */
@@ -169,6 +170,11 @@ public final class RuleCatalog {
       canonicals(rule.action()).stream()
           .filter(url -> content.activityDefinition(url).isEmpty())
           .forEach(url -> problems.add(where + ": ActivityDefinition " + url + " not in content"));
+    }
+    // Card text may use only the values the CQL gives; the check needs the translator's result
+    // types, so it runs on a translation (the build's CqlCheck), not on precompiled ELM.
+    if (!compilation.precompiled()) {
+      problems.addAll(CardTemplates.problems(content, compilation, catalog));
     }
     return problems;
   }

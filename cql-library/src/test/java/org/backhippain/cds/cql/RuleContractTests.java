@@ -16,6 +16,37 @@ class RuleContractTests {
   void theContentHoldsTheContract() {
     ContentPackage content = ContentPackage.load(FHIR);
     assertThat(RuleCatalog.contractProblems(content, CqlCompilation.of(content))).isEmpty();
+    // A translation has the result types: the card templates are checked against them too.
+    assertThat(RuleCatalog.contractProblems(content, CqlCompilation.translate(content))).isEmpty();
+  }
+
+  @Test
+  void aCardTemplateUsingANameTheCqlDoesNotGiveIsAProblem() {
+    ContentPackage content = ContentPackage.load(FHIR); // fresh resources: safe to change
+    PlanDefinition pt = plan(content, "/pt-referral");
+    pt.getActionFirstRep().setTitle("Back or hip pain for {{durationDayz}}");
+    pt.getActionFirstRep().setDescription("{{#facts}}{{display}}{{/facts}} {{display}}");
+    pt.getActionFirstRep().getActionFirstRep().setTitle("{{#swapToPt}}Refer{{/swapToPt}}");
+    PlanDefinition steroid = plan(content, "/systemic-steroid-caution");
+    steroid.getActionFirstRep().setDescription("{{> no-such-partial}}");
+    RuleCatalog.contractProblems(content, CqlCompilation.translate(content))
+        .forEach(System.out::println);
+
+    assertThat(RuleCatalog.contractProblems(content, CqlCompilation.translate(content)))
+        .anyMatch(p -> p.contains("/pt-referral") && p.contains("'durationDayz'"))
+        .as("a fact's field outside the facts section")
+        .anyMatch(p -> p.contains("/pt-referral") && p.contains("'display'"))
+        .as("a section of another rule's details")
+        .anyMatch(p -> p.contains("/pt-referral") && p.contains("'swapToPt'"))
+        .anyMatch(p -> p.contains("/systemic-steroid-caution") && p.contains("no-such-partial"))
+        .hasSize(4);
+  }
+
+  static PlanDefinition plan(ContentPackage content, String urlEnd) {
+    return content.planDefinitions().stream()
+        .filter(p -> p.getUrl().endsWith(urlEnd))
+        .findFirst()
+        .orElseThrow();
   }
 
   @Test

@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.backhippain.cds.cql.CardTemplates;
 import org.backhippain.cds.cql.ContentPackage;
 import org.backhippain.cds.cql.RuleDefinition;
 import org.backhippain.cds.cql.RuleEngine;
@@ -69,21 +70,13 @@ public class CardFactory {
     this.fhir = fhir;
     this.json = json;
     this.productName = productName;
-    // Shared text ({{> name}}) comes from content/input/cards/name.mustache.
-    this.compiler =
-        Mustache.compiler()
-            .escapeHTML(false)
-            .defaultValue("")
-            .withLoader(
-                name ->
-                    new java.io.StringReader(
-                        content
-                            .file("cards/" + name + ".mustache")
-                            .orElseThrow(
-                                () -> new IllegalStateException("no card partial " + name))));
-    this.why = compiler.compile(content.file("cards/why.mustache").orElseThrow());
+    // Strict: a name the card values lack is an error (the build checks every template against
+    // the CQL's result types); shared text ({{> name}}) comes from content/input/cards.
+    this.compiler = CardTemplates.compiler(content);
+    this.why = compiler.compile(content.file(CardTemplates.WHY).orElseThrow());
     for (RuleDefinition rule : engine.catalog().rules()) {
-      compileAll(rule.action());
+      CardTemplates.texts(rule.action())
+          .forEach(t -> templates.computeIfAbsent(t, compiler::compile));
     }
     this.overrideReasons =
         content
@@ -94,15 +87,6 @@ public class CardFactory {
             .map(
                 c -> new Coding(ContentPackage.OVERRIDE_REASON_SYSTEM, c.getCode(), c.getDisplay()))
             .toList();
-  }
-
-  private void compileAll(PlanDefinitionActionComponent action) {
-    for (String text : List.of(action.getTitle(), action.getDescription())) {
-      if (text != null) {
-        templates.computeIfAbsent(text, compiler::compile);
-      }
-    }
-    action.getAction().forEach(this::compileAll);
   }
 
   private String render(String text, Map<String, Object> values) {
@@ -121,7 +105,7 @@ public class CardFactory {
     RuleDefinition rule = result.rule();
     PlanDefinitionActionComponent action = rule.action();
     Map<String, Object> values = new HashMap<>(result.card());
-    values.put("sources", citations(rule));
+    values.put(CardTemplates.SOURCES, citations(rule));
 
     Indicator indicator = Indicator.of(action.getPriority());
     String summary = render(action.getTitle(), values);
