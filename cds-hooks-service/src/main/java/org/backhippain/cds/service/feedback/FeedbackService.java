@@ -96,14 +96,22 @@ public class FeedbackService {
   /** A card about to be shown, with the hashes of the facts that triggered it. */
   public record Candidate(Card card, Set<String> factHashes) {}
 
-  /** Hashes of the triggering facts of a rule's card values. */
+  /**
+   * Hashes of the triggering facts of a rule's card values. A fact is known by what it is, never by
+   * how it is shown: {@code type|ref} (the resource, {@code Type/id}), or {@code type|code|date}
+   * when it has no id. Display text and computed detail (days covered, how long ago) change from
+   * day to day and must not end a snooze. (Hashes stored before this identity was introduced match
+   * none of these, so such a snooze ends at its first view.)
+   */
   public static Set<String> factHashes(Map<String, Object> cardValues) {
     Set<String> hashes = new LinkedHashSet<>();
     if (cardValues.get("facts") instanceof List<?> facts) {
       for (Object fact : facts) {
         if (fact instanceof Map<?, ?> f) {
           String key =
-              f.get("type") + "|" + f.get("display") + "|" + f.get("date") + "|" + f.get("detail");
+              f.get("ref") != null
+                  ? f.get("type") + "|" + f.get("ref")
+                  : f.get("type") + "|" + f.get("code") + "|" + f.get("date");
           hashes.add(sha256(key).substring(0, 16));
         }
       }
