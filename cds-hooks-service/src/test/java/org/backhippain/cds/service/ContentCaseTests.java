@@ -3,6 +3,7 @@ package org.backhippain.cds.service;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ca.uhn.fhir.context.FhirContext;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,8 +21,8 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 /**
  * Every clinical case of the content, through the real HTTP endpoint, with the prefetch an EHR
  * would send and without prefetch (the service reads the demo FHIR server). Order-select cases run
- * through order-sign too. The answer must hold exactly the expected rule ids. Cases are data: this
- * class never changes for a new one.
+ * through order-sign too. The answer must hold exactly the expected rule ids, and the cards the
+ * texts the case expects of them. Cases are data: this class never changes for a new one.
  */
 @ServiceTest
 class ContentCaseTests {
@@ -104,6 +105,16 @@ class ContentCaseTests {
     assertThat(indicators(answer))
         .as("critical first, then warning, then info")
         .isSortedAccordingTo(java.util.Comparator.comparingInt(ContentCaseTests::rank));
+    c.expectedText()
+        .forEach(
+            (rule, texts) -> {
+              if (expected.contains(rule)) {
+                JsonNode card = answer.card(rule);
+                String shown = card.path("summary").asText() + "\n" + card.path("detail").asText();
+                texts.forEach(
+                    t -> assertThat(shown).as(c.id() + ": " + rule + " card").contains(t));
+              }
+            });
     for (String key : c.unavailable()) {
       answer
           .body()

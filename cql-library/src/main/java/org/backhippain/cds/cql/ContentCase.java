@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
+import org.backhippain.cds.fhir.FactDates;
 import org.hl7.fhir.r4.model.Bundle;
 
 /**
@@ -21,6 +22,8 @@ import org.hl7.fhir.r4.model.Bundle;
  * @param expectedCardsOrderSign for an order-select case, the cards order-sign must give for the
  *     same drafts (all of them); {@code null}: the expected cards minus the info cards
  * @param unavailable prefetch keys the EHR cannot provide in this case (clinical spec §2)
+ * @param expectedText by rule id, text its card must show (each string in the summary or the
+ *     detail, e.g. the Why's lines); optional
  */
 public record ContentCase(
     String library,
@@ -34,7 +37,8 @@ public record ContentCase(
     Bundle draftOrders,
     List<String> selections,
     List<String> expectedCardsOrderSign,
-    List<String> unavailable) {
+    List<String> unavailable,
+    java.util.Map<String, List<String>> expectedText) {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -44,6 +48,7 @@ public record ContentCase(
     expectedCardsOrderSign =
         expectedCardsOrderSign == null ? null : List.copyOf(expectedCardsOrderSign);
     unavailable = unavailable == null ? List.of() : List.copyOf(unavailable);
+    expectedText = expectedText == null ? java.util.Map.of() : java.util.Map.copyOf(expectedText);
   }
 
   /** The resource types each prefetch key brings. */
@@ -57,9 +62,14 @@ public record ContentCase(
           "procedures", List.of("Procedure"),
           "coverage", List.of("Coverage"));
 
+  /** Cases run in UTC: the service's zone in the suites (its default). */
+  private static final FactDates UTC =
+      new FactDates(FhirContext.forR4Cached(), java.time.ZoneOffset.UTC);
+
   /**
-   * The case's patient data as the service would load it: the Patient, the other resources, and the
-   * case's unavailable keys (whose resources are then left out).
+   * The case's patient data as the service would load it: the Patient, the other resources (copies,
+   * date-times put into UTC as the service does), and the case's unavailable keys (whose resources
+   * are then left out).
    */
   public org.backhippain.cds.fhir.PatientRecord record() {
     org.hl7.fhir.r4.model.Patient patient = null;
@@ -67,10 +77,11 @@ public record ContentCase(
     java.util.Set<String> hidden = new java.util.HashSet<>();
     unavailable.forEach(key -> hidden.addAll(KEY_TYPES.get(key)));
     for (var entry : bundle.getEntry()) {
-      if (entry.getResource() instanceof org.hl7.fhir.r4.model.Patient p) {
+      org.hl7.fhir.r4.model.Resource resource = UTC.normalize(entry.getResource().copy());
+      if (resource instanceof org.hl7.fhir.r4.model.Patient p) {
         patient = p;
-      } else if (!hidden.contains(entry.getResource().fhirType())) {
-        resources.add(entry.getResource());
+      } else if (!hidden.contains(resource.fhirType())) {
+        resources.add(resource);
       }
     }
     return new org.backhippain.cds.fhir.PatientRecord(
@@ -88,10 +99,11 @@ public record ContentCase(
         .toList();
   }
 
+  /** Every draft of the case (copies, date-times in UTC as the service puts them). */
   public List<org.hl7.fhir.r4.model.Resource> allDrafts() {
     List<org.hl7.fhir.r4.model.Resource> all = new ArrayList<>();
     if (draftOrders != null) {
-      draftOrders.getEntry().forEach(e -> all.add(e.getResource()));
+      draftOrders.getEntry().forEach(e -> all.add(UTC.normalize(e.getResource().copy())));
     }
     return all;
   }
@@ -139,9 +151,18 @@ public record ContentCase(
               drafts,
               selections,
               texts(json, "expectedCardsOrderSign"),
-              texts(json, "unavailable")));
+              texts(json, "unavailable"),
+              textsByRule(json, "expectedText")));
     }
     return cases;
+  }
+
+  private static java.util.Map<String, List<String>> textsByRule(JsonNode json, String field) {
+    java.util.Map<String, List<String>> byRule = new java.util.LinkedHashMap<>();
+    json.path(field)
+        .fields()
+        .forEachRemaining(e -> byRule.put(e.getKey(), texts(json.get(field), e.getKey())));
+    return byRule;
   }
 
   private static List<String> texts(JsonNode json, String field) {

@@ -45,6 +45,11 @@ final class RuleBook {
   private static final Pattern CODE =
       Pattern.compile("code \"([^\"]+)\": '([^']+)' from \"([^\"]+)\"");
   private static final Pattern CODESYSTEM = Pattern.compile("codesystem \"([^\"]+)\": '([^']+)'");
+  private static final Pattern WINDOW = Pattern.compile("(Window|Look-back|Recent) Days$");
+
+  /** The date rules every rule page states (content, paraphrasing the clinical spec §4). */
+  static final String DATES = "review/dates-and-windows.md";
+
   private static final Map<String, String> KEY_OF_TYPE =
       Map.of(
           "Patient", "patient",
@@ -74,10 +79,15 @@ final class RuleBook {
     }
   }
 
-  /** One case as the build evaluated it. */
-  record CaseRun(ContentCase c, List<RuleResult> results, List<String> actual) {
+  /**
+   * One case as the build evaluated it; {@code missingText}: the texts the case expects of a card
+   * that its card does not show.
+   */
+  record CaseRun(
+      ContentCase c, List<RuleResult> results, List<String> actual, List<String> missingText) {
     boolean passes() {
-      return new TreeSet<>(actual).equals(new TreeSet<>(c.expectedCards()));
+      return new TreeSet<>(actual).equals(new TreeSet<>(c.expectedCards()))
+          && missingText.isEmpty();
     }
   }
 
@@ -85,14 +95,23 @@ final class RuleBook {
     var now = c.evaluationDate().atTime(12, 0).atZone(ZoneOffset.UTC);
     if (c.hook().startsWith("order-")
         && engine.relevantDrafts(c.hook(), c.patientId(), c.consideredDrafts(), now).isEmpty()) {
-      return new CaseRun(c, List.of(), List.of());
+      return new CaseRun(c, List.of(), List.of(), List.of());
     }
     List<RuleResult> results =
         engine.evaluate(
             new EvaluationInput(c.record(), c.hook(), now, c.consideredDrafts(), c.allDrafts()));
     List<String> actual =
         results.stream().filter(RuleResult::applicable).map(r -> r.rule().ruleId()).toList();
-    return new CaseRun(c, results, actual);
+    List<String> missing = new ArrayList<>();
+    for (RuleResult result : results) {
+      List<String> texts = c.expectedText().getOrDefault(result.rule().ruleId(), List.of());
+      if (result.applicable() && !texts.isEmpty()) {
+        Card card = cards.card(result, c.patientId(), "");
+        String shown = card.summary() + "\n" + card.detail();
+        texts.stream().filter(t -> !shown.contains(t)).forEach(missing::add);
+      }
+    }
+    return new CaseRun(c, results, actual, missing);
   }
 
   List<CaseRun> runs() {
@@ -220,6 +239,13 @@ final class RuleBook {
         .append("</dd></dl>\n");
     body.append(cardPreview(rule));
     body.append(thresholds(cql));
+    content
+        .file(DATES)
+        .ifPresent(
+            text ->
+                body.append("<div data-testid=\"dates\">")
+                    .append(html.render(markdown.parse(text)))
+                    .append("</div>\n"));
     body.append(valueSets(cql));
     body.append(data(cql));
     body.append("<h2>Sources</h2><ul>");
@@ -304,15 +330,30 @@ final class RuleBook {
             .append("</td><td>")
             .append(esc(p.value()))
             .append("</td><td>")
+            .append(esc(datesCovered(name, p.value())))
+            .append("</td><td>")
             .append(esc(p.source()))
             .append("</td></tr>");
       }
     }
     return "<h2>Thresholds</h2><p>Defaults of the <code>Config</code> library; a site overrides them"
         + " with <code>cds.site-parameters</code>.</p><table data-testid=\"thresholds\"><thead><tr>"
-        + "<th>parameter</th><th>default</th><th>source</th></tr></thead><tbody>"
+        + "<th>parameter</th><th>default</th><th>dates covered</th><th>source</th></tr></thead><tbody>"
         + rows
         + "</tbody></table>\n";
+  }
+
+  /**
+   * The calendar dates a window parameter covers ("in the last N days": today − N to today, both
+   * included); empty for a threshold that is not a window.
+   */
+  static String datesCovered(String parameter, String value) {
+    Matcher days = Pattern.compile("^(\\d+) ").matcher(value);
+    if (!WINDOW.matcher(parameter).find() || !days.find()) {
+      return "";
+    }
+    int n = Integer.parseInt(days.group(1));
+    return "today − " + n + " to today: " + (n + 1) + " calendar dates";
   }
 
   private String valueSets(String cql) {
@@ -465,6 +506,7 @@ final class RuleBook {
           .append(esc(c.hook()))
           .append("</td><td>")
           .append(esc(c.description()))
+          .append(expectedText(run))
           .append("</td><td>")
           .append(esc(String.join(", ", c.expectedCards())))
           .append("</td><td>")
@@ -478,6 +520,25 @@ final class RuleBook {
         + "<th>what it shows</th><th>expected</th><th>actual</th><th>result</th></tr></thead><tbody>"
         + rows
         + "</tbody></table>\n";
+  }
+
+  private static String expectedText(CaseRun run) {
+    StringBuilder out = new StringBuilder();
+    run.c()
+        .expectedText()
+        .forEach(
+            (rule, texts) ->
+                texts.forEach(
+                    t ->
+                        out.append("<br><small>")
+                            .append(esc(rule))
+                            .append(" card shows “")
+                            .append(esc(t))
+                            .append("”")
+                            .append(
+                                run.missingText().contains(t) ? " — <strong>missing</strong>" : "")
+                            .append("</small>")));
+    return out.toString();
   }
 
   private List<CaseRun> casesOf(RuleDefinition rule) {
