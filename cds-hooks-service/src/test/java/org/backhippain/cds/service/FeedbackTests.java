@@ -154,6 +154,41 @@ class FeedbackTests {
   }
 
   @Test
+  void aSnoozeOnASteroidTriggeredCardHoldsTheNextDayAndAfterAMonthlyRefill() {
+    String patient = newPatient();
+    ObjectNode request = hookFor("RedFlagInfection/pos-steroid-course-still-running", patient);
+    JsonNode card = client.post(PV, request).card("red-flag-infection");
+    assertThat(card.path("detail").asText()).contains("101 of the last 365 days covered");
+    assertThat(feedback(PV, overridden(card, "already-addressed")).status()).isEqualTo(200);
+
+    clock.set(java.time.LocalDate.parse("2026-06-16"));
+    var nextDay = client.post(PV, request);
+    assertThat(nextDay.ruleIds())
+        .doesNotContain("red-flag-infection")
+        .contains("red-flag-fracture");
+    assertThat(nextDay.card("red-flag-fracture").path("detail").asText())
+        .as("the same criterion, one more day covered")
+        .contains("102 of the last 365 days covered");
+
+    ((ArrayNode) request.path("prefetch").path("medications").withArray("entry"))
+        .addObject()
+        .set(
+            "resource",
+            HookClient.json(
+                "{\"resourceType\":\"MedicationRequest\",\"id\":\"refill-"
+                    + patient
+                    + "\",\"status\":\"active\",\"intent\":\"order\",\"subject\":{\"reference\":\"Patient/"
+                    + patient
+                    + "\"},\"authoredOn\":\"2026-06-16\",\"medicationCodeableConcept\":{\"coding\":[{\"system\":"
+                    + "\"http://www.nlm.nih.gov/research/umls/rxnorm\",\"code\":\"312617\"}]},"
+                    + "\"dispenseRequest\":{\"expectedSupplyDuration\":{\"value\":30,\"code\":\"d\"}}}"));
+    var afterRefill = client.post(PV, request);
+    assertThat(afterRefill.ruleIds()).doesNotContain("red-flag-infection");
+    assertThat(afterRefill.card("red-flag-fracture").path("detail").asText())
+        .contains("by 4 request(s), the latest on 2026-06-16");
+  }
+
+  @Test
   void theCriticalCardIsNeverSnoozed() {
     ObjectNode request = hookFor("CaudaEquina/pos-urinary-retention-30-days", newPatient());
     JsonNode card = client.post(PV, request).card("cauda-equina");

@@ -1,6 +1,7 @@
 package org.backhippain.cds.cql;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ca.uhn.fhir.context.FhirContext;
 import org.hl7.fhir.r4.model.PlanDefinition;
@@ -12,12 +13,20 @@ import org.junit.jupiter.api.Test;
 class RuleContractTests {
   static final FhirContext FHIR = FhirContext.forR4Cached();
 
+  /** A translation (it has the result types the card-text check needs); the CQL never changes. */
+  static CqlCompilation translated;
+
+  @org.junit.jupiter.api.BeforeAll
+  static void translate() {
+    translated = CqlCompilation.translate(ContentPackage.load(FHIR));
+  }
+
   @Test
   void theContentHoldsTheContract() {
     ContentPackage content = ContentPackage.load(FHIR);
     assertThat(RuleCatalog.contractProblems(content, CqlCompilation.of(content))).isEmpty();
     // A translation has the result types: the card templates are checked against them too.
-    assertThat(RuleCatalog.contractProblems(content, CqlCompilation.translate(content))).isEmpty();
+    assertThat(RuleCatalog.contractProblems(content, translated)).isEmpty();
   }
 
   @Test
@@ -29,10 +38,8 @@ class RuleContractTests {
     pt.getActionFirstRep().getActionFirstRep().setTitle("{{#swapToPt}}Refer{{/swapToPt}}");
     PlanDefinition steroid = plan(content, "/systemic-steroid-caution");
     steroid.getActionFirstRep().setDescription("{{> no-such-partial}}");
-    RuleCatalog.contractProblems(content, CqlCompilation.translate(content))
-        .forEach(System.out::println);
 
-    assertThat(RuleCatalog.contractProblems(content, CqlCompilation.translate(content)))
+    assertThat(RuleCatalog.contractProblems(content, translated))
         .anyMatch(p -> p.contains("/pt-referral") && p.contains("'durationDayz'"))
         .as("a fact's field outside the facts section")
         .anyMatch(p -> p.contains("/pt-referral") && p.contains("'display'"))
@@ -40,6 +47,21 @@ class RuleContractTests {
         .anyMatch(p -> p.contains("/pt-referral") && p.contains("'swapToPt'"))
         .anyMatch(p -> p.contains("/systemic-steroid-caution") && p.contains("no-such-partial"))
         .hasSize(4);
+  }
+
+  @Test
+  void cardTextRendersStrictly() {
+    var compiler = CardTemplates.compiler(ContentPackage.load(FHIR));
+    java.util.Map<String, Object> values = new java.util.HashMap<>();
+    values.put("durationText", "3 days");
+    values.put("detail", null);
+    assertThatThrownBy(() -> compiler.compile("for {{durationDayz}}").execute(values))
+        .hasMessageContaining("durationDayz");
+    assertThatThrownBy(() -> compiler.compile("{{#swapToPt}}x{{/swapToPt}}").execute(values))
+        .hasMessageContaining("swapToPt");
+    assertThat(compiler.compile("for {{durationText}}{{detail}}").execute(values))
+        .as("a value that is there but null prints as nothing")
+        .isEqualTo("for 3 days");
   }
 
   static PlanDefinition plan(ContentPackage content, String urlEnd) {

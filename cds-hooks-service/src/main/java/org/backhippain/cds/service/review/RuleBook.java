@@ -321,6 +321,13 @@ final class RuleBook {
     while (m.find()) {
       names.add(m.group(1));
     }
+    // Thresholds a rule uses through Common: the patient-view gate and long-term corticosteroids.
+    if (cql.contains("Common.\"Gate\"")) {
+      names.add("Red Flag Recent Days");
+    }
+    if (cql.contains("Common.\"Systemic Steroid")) {
+      names.addAll(List.of("Steroid Days Threshold", "Steroid Look-back Days"));
+    }
     StringBuilder rows = new StringBuilder();
     for (String name : names) {
       Parameter p = parameters.get(name);
