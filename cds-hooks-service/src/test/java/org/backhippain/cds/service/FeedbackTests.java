@@ -185,7 +185,7 @@ class FeedbackTests {
     var afterRefill = client.post(PV, request);
     assertThat(afterRefill.ruleIds()).doesNotContain("red-flag-infection");
     assertThat(afterRefill.card("red-flag-fracture").path("detail").asText())
-        .contains("by 4 request(s), the latest on 2026-06-16");
+        .contains("by 4 requests, the latest authored 2026-06-16");
   }
 
   @Test
