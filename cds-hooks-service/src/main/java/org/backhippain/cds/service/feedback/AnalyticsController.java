@@ -1,5 +1,6 @@
 package org.backhippain.cds.service.feedback;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;
 import java.util.Map;
 import org.springframework.http.MediaType;
@@ -19,8 +20,12 @@ class AnalyticsController {
     this.store = store;
   }
 
+  /** {@code rules} is always present, {@code []} before any card was shown. */
+  @JsonInclude(JsonInclude.Include.ALWAYS)
+  record Analytics(List<Map<String, Object>> rules) {}
+
   @GetMapping(path = "/cds-services/analytics", produces = MediaType.APPLICATION_JSON_VALUE)
-  Map<String, Object> analytics() {
+  Analytics analytics() {
     List<Map<String, Object>> rules =
         store.counts().values().stream()
             .map(
@@ -33,6 +38,6 @@ class AnalyticsController {
                         "overriddenByReason", c.overriddenByReason,
                         "snoozed", c.snoozed))
             .toList();
-    return Map.of("rules", rules);
+    return new Analytics(rules);
   }
 }

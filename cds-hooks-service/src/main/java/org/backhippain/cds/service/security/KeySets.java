@@ -116,7 +116,7 @@ final class KeySets implements AutoCloseable {
     configured.forEach(this::fetch);
   }
 
-  private void fetch(String url) {
+  void fetch(String url) {
     lastAttempt.put(url, System.nanoTime());
     long start = System.nanoTime();
     try {
@@ -156,7 +156,11 @@ final class KeySets implements AutoCloseable {
     try {
       lookup.get(timeoutMillis, TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.ExecutionException e) {
-      throw e.getCause() instanceof Exception cause ? cause : e;
+      Throwable cause = e.getCause();
+      if (cause instanceof java.io.UncheckedIOException unchecked) {
+        throw unchecked.getCause();
+      }
+      throw e;
     }
   }
 
