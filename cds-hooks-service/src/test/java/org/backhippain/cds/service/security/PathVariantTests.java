@@ -166,7 +166,7 @@ class PathVariantTests extends SecuredService {
         Attempt attempt = attempts.get(i);
         RawHttp.Response response = answers.get(i).get();
         statuses.merge(response.status(), 1, Integer::sum);
-        log.info(
+        log.debug(
             "{} {} ({}) -> {}",
             attempt.method(),
             attempt.path(),
