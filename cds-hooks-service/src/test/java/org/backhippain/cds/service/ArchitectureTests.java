@@ -52,4 +52,22 @@ class ArchitectureTests {
           .should()
           .dependOnClassesThat()
           .resideInAnyPackage("org.opencds.cqf..", "org.cqframework..");
+
+  /** Identity is Spring Security's: no hand-written filter verifies a token, JOSE stays there. */
+  @ArchTest
+  static final ArchRule noHandWrittenAuthenticationFilter =
+      noClasses()
+          .that()
+          .resideInAPackage("org.backhippain.cds.service.security..")
+          .should()
+          .implement(jakarta.servlet.Filter.class);
+
+  @ArchTest
+  static final ArchRule joseOnlyInTheSecurityPackage =
+      noClasses()
+          .that()
+          .resideOutsideOfPackage("org.backhippain.cds.service.security..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage("com.nimbusds..");
 }

@@ -87,6 +87,43 @@ public final class HookClient {
   }
 
   /**
+   * A smoker with back pain, everything prefetched (no FHIR server needed): answered with the
+   * {@code smoking-cessation} card, with dates relative to the real clock.
+   */
+  public static ObjectNode smokerWithBackPain(String patientId) {
+    ObjectNode request = request("patient-view", patientId);
+    ObjectNode prefetch = request.putObject("prefetch");
+    prefetch.set(
+        "patient",
+        json(
+            "{\"resourceType\":\"Patient\",\"id\":\""
+                + patientId
+                + "\",\"birthDate\":\"1970-01-01\"}"));
+    prefetch.set(
+        "conditions",
+        json(
+            "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":[{\"resource\":"
+                + "{\"resourceType\":\"Condition\",\"id\":\"c1\",\"clinicalStatus\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/condition-clinical\",\"code\":\"active\"}]},"
+                + "\"code\":{\"coding\":[{\"system\":\"http://snomed.info/sct\",\"code\":\"279039007\",\"display\":\"Low back pain\"}]},"
+                + "\"onsetDateTime\":\""
+                + java.time.LocalDate.now().minusDays(40)
+                + "\"}}]}"));
+    prefetch.set(
+        "observations",
+        json(
+            "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":[{\"resource\":"
+                + "{\"resourceType\":\"Observation\",\"id\":\"o1\",\"status\":\"final\",\"code\":{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"72166-2\"}]},"
+                + "\"effectiveDateTime\":\""
+                + java.time.LocalDate.now().minusDays(5)
+                + "\","
+                + "\"valueCodeableConcept\":{\"coding\":[{\"system\":\"http://snomed.info/sct\",\"code\":\"449868002\",\"display\":\"Smokes tobacco daily\"}]}}}]}"));
+    for (String key : List.of("medications", "serviceRequests", "procedures", "coverage")) {
+      prefetch.set(key, json("{\"resourceType\":\"Bundle\",\"type\":\"searchset\"}"));
+    }
+    return request;
+  }
+
+  /**
    * Fills {@code prefetch} the way an EHR does: each template of the service, tokens replaced, run
    * against the FHIR server.
    */
@@ -134,6 +171,21 @@ public final class HookClient {
     return send(
         HttpRequest.newBuilder(URI.create(url)).header("Accept", "application/json").build());
   }
+
+  /** A GET with the operator's credential (HTTP Basic), as {@link ServiceTest} configures it. */
+  public Answer getAsOperator(String url) {
+    return send(
+        HttpRequest.newBuilder(URI.create(url))
+            .header("Accept", "application/json")
+            .header("Authorization", OPERATOR)
+            .build());
+  }
+
+  static final String OPERATOR =
+      "Basic "
+          + java.util.Base64.getEncoder()
+              .encodeToString(
+                  "operator:operator-secret".getBytes(java.nio.charset.StandardCharsets.UTF_8));
 
   /** A page as a browser asks for it. */
   public Answer getPage(String url) {

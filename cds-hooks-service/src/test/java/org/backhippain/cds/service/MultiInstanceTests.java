@@ -3,7 +3,6 @@ package org.backhippain.cds.service;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
@@ -63,8 +62,8 @@ class MultiInstanceTests {
       "--cds.public-base-url=" + PUBLIC,
       "--cds.security.issuers[0].issuer=" + ISS,
       "--cds.security.issuers[0].jwks=" + jwks,
-      "--cds.analytics.username=ops",
-      "--cds.analytics.password=ops-pass"
+      "--cds.security.operator.username=ops",
+      "--cds.security.operator.password=ops-pass"
     };
     a = SpringApplication.run(CdsApplication.class, args);
     b = SpringApplication.run(CdsApplication.class, args);
@@ -110,36 +109,7 @@ class MultiInstanceTests {
 
   /** A smoker with back pain, as prefetch (no FHIR server needed). */
   static String hook(String patientId) {
-    ObjectNode request = HookClient.request("patient-view", patientId);
-    ObjectNode prefetch = request.putObject("prefetch");
-    prefetch.set(
-        "patient",
-        HookClient.json(
-            "{\"resourceType\":\"Patient\",\"id\":\""
-                + patientId
-                + "\",\"birthDate\":\"1970-01-01\"}"));
-    prefetch.set(
-        "conditions",
-        HookClient.json(
-            "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":[{\"resource\":"
-                + "{\"resourceType\":\"Condition\",\"id\":\"c1\",\"clinicalStatus\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/condition-clinical\",\"code\":\"active\"}]},"
-                + "\"code\":{\"coding\":[{\"system\":\"http://snomed.info/sct\",\"code\":\"279039007\",\"display\":\"Low back pain\"}]},"
-                + "\"onsetDateTime\":\""
-                + java.time.LocalDate.now().minusDays(40)
-                + "\"}}]}"));
-    prefetch.set(
-        "observations",
-        HookClient.json(
-            "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":[{\"resource\":"
-                + "{\"resourceType\":\"Observation\",\"id\":\"o1\",\"status\":\"final\",\"code\":{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"72166-2\"}]},"
-                + "\"effectiveDateTime\":\""
-                + java.time.LocalDate.now().minusDays(5)
-                + "\","
-                + "\"valueCodeableConcept\":{\"coding\":[{\"system\":\"http://snomed.info/sct\",\"code\":\"449868002\",\"display\":\"Smokes tobacco daily\"}]}}}]}"));
-    for (String key : List.of("medications", "serviceRequests", "procedures", "coverage")) {
-      prefetch.set(key, HookClient.json("{\"resourceType\":\"Bundle\",\"type\":\"searchset\"}"));
-    }
-    return request.toString();
+    return HookClient.smokerWithBackPain(patientId).toString();
   }
 
   static JsonNode card(HttpResponse<String> response, String rule) {

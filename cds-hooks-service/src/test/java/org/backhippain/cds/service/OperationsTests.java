@@ -9,6 +9,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -64,7 +65,7 @@ class OperationsTests {
     String base = client.base() + "/actuator/metrics/";
     assertThat(
             client
-                .get(base + "cds.hook?tag=service:" + PV + "&tag=outcome:ok")
+                .getAsOperator(base + "cds.hook?tag=service:" + PV + "&tag=outcome:ok")
                 .body()
                 .path("measurements"))
         .as("the COUNT statistic of the hook timer")
@@ -73,9 +74,49 @@ class OperationsTests {
               assertThat(m.path("statistic").asText()).isEqualTo("COUNT");
               assertThat(m.path("value").asDouble()).isPositive();
             });
-    assertThat(client.get(base + "cds.cards?tag=rule:pt-referral").status()).isEqualTo(200);
-    assertThat(client.get(base + "cds.fhir.fetch?tag=key:conditions").status()).isEqualTo(200);
-    assertThat(client.get(base + "cds.errors?tag=kind:not_found").status()).isEqualTo(200);
+    assertThat(client.getAsOperator(base + "cds.cards?tag=rule:pt-referral").status())
+        .isEqualTo(200);
+    assertThat(client.getAsOperator(base + "cds.fhir.fetch?tag=key:conditions").status())
+        .isEqualTo(200);
+    assertThat(client.getAsOperator(base + "cds.errors?tag=kind:not_found").status())
+        .isEqualTo(200);
+  }
+
+  @Test
+  void metricsNeedTheOperatorCredentialHealthDoesNot() {
+    HookClient client = new HookClient(port);
+    HookClient.Answer anonymous = client.get(client.base() + "/actuator/metrics");
+    assertThat(anonymous.status()).isEqualTo(401);
+    assertThat(anonymous.headers().get("www-authenticate"))
+        .contains("Basic realm=\"cds-operator\"");
+    assertThat(anonymous.body().path("error").asText()).isEqualTo("unauthorized");
+    assertThat(client.get(client.base() + "/actuator/health/readiness").status()).isEqualTo(200);
+    assertThat(client.getAsOperator(client.base() + "/actuator/metrics").status()).isEqualTo(200);
+  }
+
+  @Test
+  void forwardedHeadersFromAnAddressThatIsNoTrustedProxyAreIgnored() throws Exception {
+    HookClient client = new HookClient(port);
+    clock.set(LocalDate.parse("2026-06-15"));
+    var request = HookClient.request("patient-view", "ptref-pos-21-days");
+    request.put("fhirServer", client.fhirBase());
+    HttpResponse<String> response =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(client.base() + "/cds-services/" + PV))
+                    .header("Content-Type", "application/json")
+                    .header("X-Forwarded-Host", "evil.test")
+                    .header("X-Forwarded-Proto", "https")
+                    .header("X-Forwarded-Port", "443")
+                    .POST(HttpRequest.BodyPublishers.ofString(request.toString()))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).isEqualTo(200);
+    HookClient.Answer answer =
+        new HookClient.Answer(200, HookClient.json(response.body()), response.body(), 0, Map.of());
+    assertThat(answer.card("pt-referral").path("source").path("url").asText())
+        .startsWith(client.base() + "/review/");
+    assertThat(response.body()).doesNotContain("evil.test");
   }
 
   @Test

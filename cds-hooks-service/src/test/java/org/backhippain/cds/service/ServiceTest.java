@@ -18,8 +18,8 @@ import org.springframework.test.context.ActiveProfiles;
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
     properties = {
       "cds.demo.shift-dates=false",
-      "cds.analytics.username=operator",
-      "cds.analytics.password=operator-secret"
+      "cds.security.operator.username=operator",
+      "cds.security.operator.password=operator-secret"
     })
 @ActiveProfiles("demo")
 @Import(TestClock.Config.class)

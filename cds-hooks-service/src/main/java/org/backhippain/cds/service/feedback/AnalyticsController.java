@@ -1,56 +1,31 @@
 package org.backhippain.cds.service.feedback;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.util.Base64;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;
 import java.util.Map;
-import org.springframework.beans.factory.annotation.Value;
-import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
-import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
-import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
  * {@code GET /cds-services/analytics}: per rule, cards shown, accepted, overridden (by reason) and
- * snoozed. Protected by an operator credential (HTTP Basic, {@code cds.analytics.*}), not the EHR's
- * JWT; off when no credential is configured.
+ * snoozed. Only the operator reaches it (HTTP Basic, {@code cds.security.operator.*}; Spring
+ * Security answers 401 without it and 403 to an EHR's token).
  */
 @RestController
 class AnalyticsController {
   private final FeedbackStore store;
-  private final String username;
-  private final String password;
 
-  AnalyticsController(
-      FeedbackStore store,
-      @Value("${cds.analytics.username:}") String username,
-      @Value("${cds.analytics.password:}") String password) {
+  AnalyticsController(FeedbackStore store) {
     this.store = store;
-    this.username = username;
-    this.password = password;
   }
 
+  /** {@code rules} is always present, {@code []} before any card was shown. */
+  @JsonInclude(JsonInclude.Include.ALWAYS)
+  record Analytics(List<Map<String, Object>> rules) {}
+
   @GetMapping(path = "/cds-services/analytics", produces = MediaType.APPLICATION_JSON_VALUE)
-  ResponseEntity<?> analytics(
-      @RequestHeader(name = "Authorization", required = false) String auth) {
-    if (username.isBlank() || password.isBlank()) {
-      return error(HttpStatus.NOT_FOUND, "not_found", "analytics is not configured");
-    }
-    if (!authorized(auth)) {
-      return ResponseEntity.status(HttpStatus.UNAUTHORIZED)
-          .header("WWW-Authenticate", "Basic realm=\"cds-analytics\"")
-          .body(
-              Map.of(
-                  "error",
-                  "unauthorized",
-                  "status",
-                  401,
-                  "message",
-                  "operator credential required"));
-    }
+  Analytics analytics() {
     List<Map<String, Object>> rules =
         store.counts().values().stream()
             .map(
@@ -63,25 +38,6 @@ class AnalyticsController {
                         "overriddenByReason", c.overriddenByReason,
                         "snoozed", c.snoozed))
             .toList();
-    return ResponseEntity.ok(Map.of("rules", rules));
-  }
-
-  private boolean authorized(String header) {
-    if (header == null || !header.startsWith("Basic ")) {
-      return false;
-    }
-    byte[] given;
-    try {
-      given = Base64.getDecoder().decode(header.substring(6).strip());
-    } catch (IllegalArgumentException e) {
-      return false;
-    }
-    byte[] expected = (username + ":" + password).getBytes(StandardCharsets.UTF_8);
-    return MessageDigest.isEqual(given, expected);
-  }
-
-  private static ResponseEntity<?> error(HttpStatus status, String error, String message) {
-    return ResponseEntity.status(status)
-        .body(Map.of("error", error, "status", status.value(), "message", message));
+    return new Analytics(rules);
   }
 }

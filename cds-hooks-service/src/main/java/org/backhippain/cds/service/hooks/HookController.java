@@ -2,6 +2,7 @@ package org.backhippain.cds.service.hooks;
 
 import jakarta.servlet.http.HttpServletRequest;
 import org.backhippain.cds.service.cards.CdsResponse;
+import org.backhippain.cds.service.system.PublicBaseUrls;
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -12,9 +13,11 @@ import org.springframework.web.bind.annotation.RestController;
 @RestController
 class HookController {
   private final HookService hooks;
+  private final PublicBaseUrls bases;
 
-  HookController(HookService hooks) {
+  HookController(HookService hooks, PublicBaseUrls bases) {
     this.hooks = hooks;
+    this.bases = bases;
   }
 
   @PostMapping(
@@ -23,6 +26,6 @@ class HookController {
       produces = MediaType.APPLICATION_JSON_VALUE)
   CdsResponse call(
       @PathVariable String id, @RequestBody CdsRequest request, HttpServletRequest http) {
-    return hooks.answer(id, request, PublicBaseUrl.of(http));
+    return hooks.answer(id, request, bases.of(http));
   }
 }

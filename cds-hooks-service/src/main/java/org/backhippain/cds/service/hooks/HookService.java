@@ -73,11 +73,14 @@ class HookService {
     this.dates = new FactDates(fhir, properties.timeZone());
   }
 
-  CdsResponse answer(String serviceId, CdsRequest request, String requestBaseUrl) {
+  /**
+   * @param baseUrl the public base URL links in the cards start with
+   */
+  CdsResponse answer(String serviceId, CdsRequest request, String baseUrl) {
     long start = System.nanoTime();
     String outcome = "error";
     try {
-      CdsResponse response = evaluate(serviceId, request, requestBaseUrl, start);
+      CdsResponse response = evaluate(serviceId, request, baseUrl, start);
       outcome = "ok";
       return response;
     } catch (CdsException e) {
@@ -94,8 +97,7 @@ class HookService {
     }
   }
 
-  private CdsResponse evaluate(
-      String serviceId, CdsRequest request, String requestBaseUrl, long start) {
+  private CdsResponse evaluate(String serviceId, CdsRequest request, String baseUrl, long start) {
     CdsService service = validated(serviceId, request);
     if (engine.catalog().triggeredBy(service.hook()).isEmpty()) {
       return CdsResponse.empty();
@@ -122,8 +124,6 @@ class HookService {
             new EvaluationInput(record, service.hook(), now, drafts.considered(), drafts.all()));
     long t2 = System.nanoTime();
 
-    String baseUrl =
-        properties.publicBaseUrl().isBlank() ? requestBaseUrl : properties.publicBaseUrl();
     List<FeedbackService.Candidate> candidates =
         candidates(service, results, patientId, stripSlash(baseUrl));
     long t3 = System.nanoTime();

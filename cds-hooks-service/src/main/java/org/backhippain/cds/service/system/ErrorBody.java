@@ -9,15 +9,17 @@ import java.io.IOException;
  * {@code status}, and a {@code message} for the integrator. Never a stack trace.
  */
 public record ErrorBody(String error, int status, String message) {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  static final ObjectMapper JSON = new ObjectMapper();
 
   /**
-   * Answers with this body from a servlet filter, where no controller advice applies (the filters
-   * refuse before Spring MVC runs).
+   * Answers with this body from a servlet filter or Spring Security, where no controller advice
+   * applies (they refuse before Spring MVC runs). The response stays open (uncommitted) so that
+   * headers can still be added on the way out, such as {@code Connection: close}.
    */
   public void send(HttpServletResponse response) throws IOException {
     response.setStatus(status);
-    response.setContentType("application/json");
-    JSON.writeValue(response.getWriter(), this);
+    response.setContentType("application/json;charset=UTF-8");
+    // Written, not flushed: the response is committed only on the way out.
+    response.getWriter().write(JSON.writeValueAsString(this));
   }
 }

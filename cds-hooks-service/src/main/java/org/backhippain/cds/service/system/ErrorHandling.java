@@ -42,13 +42,6 @@ class ErrorHandling {
 
   @ExceptionHandler(HttpMessageNotReadableException.class)
   ResponseEntity<ErrorBody> unreadable(HttpMessageNotReadableException e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof RequestLimits.BodyTooLargeException) {
-        metrics.error("payload_too_large");
-        return body(
-            HttpStatus.PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large");
-      }
-    }
     metrics.error("invalid_json");
     return body(HttpStatus.BAD_REQUEST, "invalid_json", "the request body is not valid JSON");
   }

@@ -2,121 +2,84 @@ package org.backhippain.cds.service.system;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import jakarta.servlet.FilterChain;
-import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import org.backhippain.cds.service.RawHttp;
+import org.backhippain.cds.service.security.SecuredService;
 import org.junit.jupiter.api.Test;
-import org.springframework.mock.web.MockHttpServletRequest;
-import org.springframework.mock.web.MockHttpServletResponse;
+import org.springframework.beans.factory.annotation.Autowired;
 
 /**
- * The memory bulkhead as a caller sees it: while bodies in progress fill the budget, a further
- * request gets 503 with Retry-After (declared length or not); once they finish it is served; a body
+ * The memory bulkhead as a caller sees it, over HTTP with a 100 KiB budget: while an authenticated
+ * body in progress holds most of it, a further request gets 503 with Retry-After (declared length
+ * or not); once that body is given up (408 at its deadline) the same request is served; a body
  * larger than the whole budget is 413 even under the configured size limit.
  */
-class MemoryBulkheadTests {
+class MemoryBulkheadTests extends SecuredService {
   static final int KIB = 1024;
-  final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-  final BodyBudget budget = new BodyBudget(100 * KIB, Duration.ofMillis(200));
-  final RequestLimits limits = new RequestLimits(properties(), budget, new CdsMetrics(registry));
+  @Autowired MeterRegistry meters;
 
-  static CdsProperties properties() {
-    return new CdsProperties(
-        "",
-        java.time.ZoneId.of("UTC"),
-        Duration.ofMillis(1500),
-        20,
-        16,
-        "test",
-        null,
-        java.util.List.of("*"),
-        org.springframework.util.unit.DataSize.ofMegabytes(16),
-        0.5,
-        16,
-        Duration.ofSeconds(2));
+  /** A valid hook request padded with whitespace to {@code bytes}. */
+  static byte[] hookOf(int bytes) {
+    String body = hookBody();
+    return (body + " ".repeat(bytes - body.length())).getBytes(StandardCharsets.UTF_8);
   }
 
-  static MockHttpServletRequest post(int bytes, boolean declareLength) {
-    MockHttpServletRequest request =
-        new MockHttpServletRequest("POST", "/cds-services/back-hip-pain-patient-view") {
-          @Override
-          public long getContentLengthLong() {
-            return declareLength ? super.getContentLengthLong() : -1;
-          }
-
-          @Override
-          public int getContentLength() {
-            return declareLength ? super.getContentLength() : -1;
-          }
-        };
-    request.setContentType("application/json");
-    request.setContent(new byte[bytes]);
-    return request;
+  HttpResponse<String> post(byte[] body, boolean declareLength) {
+    HttpRequest.BodyPublisher publisher =
+        declareLength
+            ? HttpRequest.BodyPublishers.ofByteArray(body)
+            : HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body));
+    return send(
+        HttpRequest.newBuilder(URI.create(url(HOOK_PATH)))
+            .header("Content-Type", "application/json")
+            .POST(publisher),
+        token(HOOK_PATH));
   }
 
-  /** A chain that reads the whole body, like the JSON parser, then answers 200. */
-  static FilterChain reading() {
-    return (req, res) -> {
-      req.getInputStream().readAllBytes();
-      ((jakarta.servlet.http.HttpServletResponse) res).setStatus(200);
-    };
+  double overloaded() {
+    return meters.counter("cds.overloaded").count();
   }
 
   @Test
   void aRequestBeyondTheBudgetWaitsThenGets503AndIsServedOnceRoomIsBack() throws Exception {
-    CountDownLatch holding = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    MockHttpServletResponse first = new MockHttpServletResponse();
-    CompletableFuture<Void> inProgress =
-        CompletableFuture.runAsync(
-            () -> {
-              try {
-                limits.doFilter(
-                    post(80 * KIB, true),
-                    first,
-                    (req, res) -> {
-                      req.getInputStream().readAllBytes();
-                      holding.countDown();
-                      try {
-                        release.await(10, TimeUnit.SECONDS);
-                      } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                      }
-                    });
-              } catch (Exception e) {
-                throw new IllegalStateException(e);
-              }
-            });
-    assertThat(holding.await(10, TimeUnit.SECONDS)).isTrue();
+    double before = overloaded();
+    try (RawHttp holder = stall(token(HOOK_PATH), 80 * KIB)) {
+      // The holder reserves its declared 80 KiB once authenticated; until then a probe may pass.
+      HttpResponse<String> refused = post(hookOf(40 * KIB), true);
+      long deadline = System.nanoTime() + 1_500_000_000L;
+      while (refused.statusCode() == 200 && System.nanoTime() < deadline) {
+        refused = post(hookOf(40 * KIB), true);
+      }
+      assertThat(refused.statusCode()).as("declared length").isEqualTo(503);
+      assertThat(refused.headers().firstValue("Retry-After")).contains("1");
+      assertThat(refused.body()).contains("\"error\":\"overloaded\"");
+      HttpResponse<String> chunked = post(hookOf(40 * KIB), false);
+      assertThat(chunked.statusCode()).as("no declared length").isEqualTo(503);
+      assertThat(chunked.headers().firstValue("Retry-After")).contains("1");
+      assertThat(overloaded() - before).isEqualTo(2);
 
-    for (boolean declared : new boolean[] {true, false}) {
-      MockHttpServletResponse refused = new MockHttpServletResponse();
-      limits.doFilter(post(40 * KIB, declared), refused, reading());
-      assertThat(refused.getStatus()).as("declared length: " + declared).isEqualTo(503);
-      assertThat(refused.getHeader("Retry-After")).isEqualTo("1");
-      assertThat(refused.getContentAsString()).contains("\"error\":\"overloaded\"");
+      assertThat(holder.response().status())
+          .as("the holder gives up at its deadline")
+          .isEqualTo(408);
     }
-    assertThat(registry.counter("cds.overloaded").count()).isEqualTo(2);
-
-    release.countDown();
-    inProgress.get(10, TimeUnit.SECONDS);
     for (boolean declared : new boolean[] {true, false}) {
-      MockHttpServletResponse served = new MockHttpServletResponse();
-      limits.doFilter(post(40 * KIB, declared), served, reading());
-      assertThat(served.getStatus()).as("declared length: " + declared).isEqualTo(200);
+      HttpResponse<String> served = post(hookOf(40 * KIB), declared);
+      assertThat(served.statusCode()).as("declared length: " + declared).isEqualTo(200);
+      assertThat(served.body()).isEqualTo("{\"cards\":[]}");
     }
   }
 
   @Test
-  void aBodyLargerThanTheWholeBudgetIs413() throws Exception {
+  void aBodyLargerThanTheWholeBudgetIs413() {
     for (boolean declared : new boolean[] {true, false}) {
-      MockHttpServletResponse response = new MockHttpServletResponse();
-      limits.doFilter(post(101 * KIB, declared), response, reading());
-      assertThat(response.getStatus()).as("declared length: " + declared).isEqualTo(413);
-      assertThat(response.getContentAsString()).contains("payload_too_large");
+      HttpResponse<String> response = post(hookOf(BUDGET + KIB), declared);
+      assertThat(response.statusCode()).as("declared length: " + declared).isEqualTo(413);
+      assertThat(response.body()).contains("payload_too_large");
     }
   }
 }
