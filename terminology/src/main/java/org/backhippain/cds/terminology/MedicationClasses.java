@@ -105,8 +105,14 @@ final class MedicationClasses {
     }
   }
 
-  /** The dose form's class; a pack of several forms takes the class they share, else "mixed". */
+  /**
+   * The dose form's class; a pack of several forms takes the class they share, else "mixed"; null
+   * for an ingredient-level code (no dose form) or a form the definitions do not map.
+   */
   private String formClass(String doseForm) {
+    if (doseForm == null) {
+      return null;
+    }
     Set<String> classesOfParts = new LinkedHashSet<>();
     for (String part : doseForm.split(" \\+ ")) {
       classesOfParts.add(doseFormClasses.getOrDefault(part, null));
@@ -173,7 +179,7 @@ final class MedicationClasses {
         }
         continue;
       }
-      if (p.doseFormClass() == null) {
+      if (p.doseFormClass() == null && p.doseForm() != null) {
         throw new IllegalStateException(
             "dose form '"
                 + p.doseForm()
@@ -186,7 +192,7 @@ final class MedicationClasses {
       String co = p.ingredients().stream().filter(coExcluded::contains).findFirst().orElse(null);
       if (co != null) {
         reported.add(new Reported(id, co, coReason, p));
-      } else if (formExcluded.contains(p.doseFormClass())) {
+      } else if (p.doseFormClass() != null && formExcluded.contains(p.doseFormClass())) {
         reported.add(new Reported(id, p.doseFormClass(), formReason, p));
       } else {
         members.add(p);

@@ -24,9 +24,10 @@ import java.util.regex.Pattern;
  * </ul>
  *
  * The dose form is the text after the last strength (or, without a strength, the longest known dose
- * form the name ends with); each ingredient is a segment before it with its strength removed.
- * Component names without a dose form (SCDC/SBDC, e.g. {@code Fentanyl 0.2 MG}) and ingredient
- * names are not products: {@link #parse} returns null.
+ * form the name ends with); each ingredient is a segment before it with its strength removed. A
+ * name of ingredients only (IN, MIN, e.g. {@code Acetaminophen/Hydrocodone}) has no dose form
+ * ({@code doseForm} null): an ingredient-level code. Component names without a dose form
+ * (SCDC/SBDC, e.g. {@code Fentanyl 0.2 MG}) are not products: {@link #parse} returns null.
  */
 record RxNormName(String display, List<String> ingredients, String doseForm, String brand) {
 
@@ -44,6 +45,11 @@ record RxNormName(String display, List<String> ingredients, String doseForm, Str
               + "|NDA\\d+|BLA\\d+|ANDA\\d+)\\s+)+",
           Pattern.CASE_INSENSITIVE);
   private static final Pattern BRAND = Pattern.compile("^(.*\\S)\\s+\\[([^\\[\\]]+)]$");
+
+  /** An ingredient name or several joined by "/" (IN, MIN): no strength, no dose form. */
+  private static final Pattern INGREDIENTS_ONLY =
+      Pattern.compile("[A-Za-z][A-Za-z ,-]*(?:\\s*/\\s*[A-Za-z][A-Za-z ,-]*)*");
+
   private static final Pattern PACK_PART = Pattern.compile("\\d+\\s+\\((.*?)\\)\\s*(?=/|})");
 
   /**
@@ -86,7 +92,15 @@ record RxNormName(String display, List<String> ingredients, String doseForm, Str
               .findFirst()
               .orElse(null);
       if (form == null) {
-        return null;
+        return INGREDIENTS_ONLY.matcher(name).matches()
+            ? new RxNormName(
+                display,
+                List.of(name.toLowerCase(Locale.ROOT).split("\\s*/\\s*")).stream()
+                    .map(String::strip)
+                    .toList(),
+                null,
+                brand)
+            : null;
       }
       for (String segment : name.substring(0, name.length() - form.length()).split(" / ")) {
         ingredients.add(segment.strip());

@@ -685,6 +685,9 @@ public final class TerminologyBuild {
     var ingredients = map.addGroup().setSource(Sources.RXNORM).setTarget(Sources.RXNORM);
     var forms = map.addGroup().setSource(Sources.RXNORM).setTarget(DOSE_FORM_CLASS);
     for (MedicationClasses.Product p : all.values()) {
+      if (p.doseForm() == null) {
+        continue; // an ingredient-level code (IN, MIN): no product row
+      }
       var element = ingredients.addElement().setCode(p.code()).setDisplay(p.display());
       List<String> others = new ArrayList<>();
       for (String i : p.ingredients()) {
@@ -713,7 +716,7 @@ public final class TerminologyBuild {
           .setEquivalence(Enumerations.ConceptMapEquivalence.WIDER)
           .setComment("dose form: " + p.doseForm());
     }
-    conceptMapProducts = all.size();
+    conceptMapProducts = forms.getElement().size();
     return map;
   }
 
