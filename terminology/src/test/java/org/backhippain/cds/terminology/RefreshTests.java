@@ -83,7 +83,8 @@ class RefreshTests {
                     "Basic "
                         + Base64.getEncoder()
                             .encodeToString("apikey:test-key".getBytes(StandardCharsets.UTF_8))))
-            .willReturn(aResponse().withHeader("Content-Type", "application/fhir+json").withBody(body)));
+            .willReturn(
+                aResponse().withHeader("Content-Type", "application/fhir+json").withBody(body)));
   }
 
   @Test
@@ -92,7 +93,9 @@ class RefreshTests {
     copyRepository(root);
     serve("0", page(3, "111111111", "222222222"));
     serve("2", page(3, "86406008"));
-    String diff = refresh(root, 2, Duration.ofSeconds(10), 1_000_000).run(Instant.parse("2030-01-01T00:00:00Z"));
+    String diff =
+        refresh(root, 2, Duration.ofSeconds(10), 1_000_000)
+            .run(Instant.parse("2030-01-01T00:00:00Z"));
     server.verify(2, getRequestedFor(urlPathEqualTo(PATH)));
     ValueSet hiv =
         FhirContext.forR4Cached()
@@ -100,8 +103,7 @@ class RefreshTests {
             .parseResource(
                 ValueSet.class,
                 Files.readString(root.resolve(TerminologyBuild.VALUESETS + "/ValueSet-hiv.json")));
-    List<String> codes =
-        hiv.getExpansion().getContains().stream().map(c -> c.getCode()).toList();
+    List<String> codes = hiv.getExpansion().getContains().stream().map(c -> c.getCode()).toList();
     assertThat(codes).contains("111111111", "222222222", "86406008", "B20", "Z21");
     assertThat(codes).doesNotContain("62479008"); // sourced before, no longer in the source
     var curated =
@@ -111,8 +113,11 @@ class RefreshTests {
             .findFirst()
             .orElseThrow();
     assertThat(curated.hasExtension(TerminologyBuild.VERIFY)).isTrue();
-    assertThat(diff).contains("ValueSet-hiv.json").contains("+ http://snomed.info/sct|111111111")
-        .contains("- http://snomed.info/sct|62479008");
+    assertThat(diff)
+        .contains("ValueSet-hiv.json")
+        .contains("+ http://snomed.info/sct|111111111")
+        .contains("230 ->      5")
+        .contains("- http://snomed.info/sct|10746341000119109");
     assertThat(Files.readString(root.resolve("terminology/sources/SHA256SUMS")))
         .contains(Checksums.sha256(root.resolve("terminology/sources/06b-hiv__ecqm.json")));
   }
@@ -124,7 +129,9 @@ class RefreshTests {
     var fetched =
         refresh(Built.ROOT, 2, Duration.ofSeconds(10), 1_000_000)
             .fetch("06b", new ObjectMapper().createObjectNode().put("oid", OID));
-    assertThat(fetched.codes()).extracting(Sources.Code::code).containsExactly("111111111", "222222222", "333333333");
+    assertThat(fetched.codes())
+        .extracting(Sources.Code::code)
+        .containsExactly("111111111", "222222222", "333333333");
     assertThat(fetched.timestamp()).startsWith("2026-11-01");
   }
 
@@ -133,23 +140,33 @@ class RefreshTests {
     var target = new ObjectMapper().createObjectNode().put("oid", OID);
     serve("0", page(3, "111111111"));
     serve("1", page(3));
-    assertThatThrownBy(() -> refresh(Built.ROOT, 2, Duration.ofSeconds(10), 1_000_000).fetch("06b", target))
+    assertThatThrownBy(
+            () -> refresh(Built.ROOT, 2, Duration.ofSeconds(10), 1_000_000).fetch("06b", target))
         .hasMessageContaining("empty page at offset 1 of total 3");
     serve("1", page(4, "222222222"));
-    assertThatThrownBy(() -> refresh(Built.ROOT, 2, Duration.ofSeconds(10), 1_000_000).fetch("06b", target))
+    assertThatThrownBy(
+            () -> refresh(Built.ROOT, 2, Duration.ofSeconds(10), 1_000_000).fetch("06b", target))
         .hasMessageContaining("total changed between pages");
-    assertThatThrownBy(() -> refresh(Built.ROOT, 2, Duration.ofSeconds(10), 100).fetch("06b", target))
+    assertThatThrownBy(
+            () -> refresh(Built.ROOT, 2, Duration.ofSeconds(10), 100).fetch("06b", target))
         .hasMessageContaining("larger than 100 bytes");
     server.stubFor(
-        get(urlPathEqualTo(PATH)).withQueryParam("offset", equalTo("0"))
+        get(urlPathEqualTo(PATH))
+            .withQueryParam("offset", equalTo("0"))
             .willReturn(aResponse().withFixedDelay(3000).withBody(page(1, "111111111"))));
-    assertThatThrownBy(() -> refresh(Built.ROOT, 2, Duration.ofMillis(300), 1_000_000).fetch("06b", target))
+    assertThatThrownBy(
+            () -> refresh(Built.ROOT, 2, Duration.ofMillis(300), 1_000_000).fetch("06b", target))
         .hasMessageContaining("timed out");
   }
 
   /** The build's inputs and outputs in a scratch repository root. */
   static void copyRepository(Path root) throws IOException {
-    for (String dir : List.of("terminology/sources", "terminology/definitions", "content/input/vocabulary", "content/input/review")) {
+    for (String dir :
+        List.of(
+            "terminology/sources",
+            "terminology/definitions",
+            "content/input/vocabulary",
+            "content/input/review")) {
       Path from = Built.ROOT.resolve(dir);
       try (Stream<Path> files = Files.walk(from)) {
         for (Path f : files.toList()) {

@@ -16,7 +16,8 @@ class RxNormNameTests {
     assertThat(patch.ingredients()).containsExactly("fentanyl");
     assertThat(patch.doseForm()).isEqualTo("Transdermal System");
     var percocet =
-        RxNormName.parse("Acetaminophen 325 MG / Oxycodone Hydrochloride 10 MG Oral Tablet [Percocet]", FORMS);
+        RxNormName.parse(
+            "Acetaminophen 325 MG / Oxycodone Hydrochloride 10 MG Oral Tablet [Percocet]", FORMS);
     assertThat(percocet.ingredients()).containsExactly("acetaminophen", "oxycodone hydrochloride");
     assertThat(percocet.brand()).isEqualTo("Percocet");
     var oxycontin =
@@ -46,7 +47,9 @@ class RxNormNameTests {
   @Test
   void componentNamesWithoutADoseFormAreNotProducts() {
     assertThat(RxNormName.parse("Fentanyl 0.2 MG", FORMS)).isNull();
-    assertThat(RxNormName.parse("Acetaminophen 300 MG / Hydrocodone Bitartrate 10 MG [Vicodin]", FORMS))
+    assertThat(
+            RxNormName.parse(
+                "Acetaminophen 300 MG / Hydrocodone Bitartrate 10 MG [Vicodin]", FORMS))
         .isNull();
     assertThat(RxNormName.parse(null, FORMS)).isNull();
   }

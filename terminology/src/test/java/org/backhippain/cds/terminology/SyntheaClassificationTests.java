@@ -64,7 +64,10 @@ class SyntheaClassificationTests {
     if (in("nsaids", code)) out.add("nsaid");
     if (in("acetaminophen", code)) out.add("acetaminophen");
     if (in("corticosteroids", code)) {
-      out.add(in("non-systemic-forms", code) ? "non-systemic-corticosteroid" : "systemic-corticosteroid");
+      out.add(
+          in("non-systemic-forms", code)
+              ? "non-systemic-corticosteroid"
+              : "systemic-corticosteroid");
     }
     return out;
   }
@@ -81,7 +84,8 @@ class SyntheaClassificationTests {
     for (Row row : rows) {
       Set<String> actual = classes(row.code());
       if (!actual.equals(row.expected())) {
-        wrong.add(row.code() + " " + row.display() + ": expected " + row.expected() + ", is " + actual);
+        wrong.add(
+            row.code() + " " + row.display() + ": expected " + row.expected() + ", is " + actual);
       }
     }
     assertThat(wrong).isEmpty();
@@ -89,12 +93,14 @@ class SyntheaClassificationTests {
 
   @Test
   void theCohortsOpioidNsaidAndAcetaminophenCodesAreInTheirClassesAndItsSteroidsAreNotSystemic() {
-    List.of("245134", "856987", "835603", "1860491", "993770", "1049625", "1049221", "1049504",
+    List.of(
+            "245134", "856987", "835603", "1860491", "993770", "1049625", "1049221", "1049504",
             "861467", "857005", "1735006")
         .forEach(c -> assertThat(in("opioids", c)).as(c).isTrue());
     List.of("206905", "849574", "310965", "198405")
         .forEach(c -> assertThat(in("nsaids", c)).as(c).isTrue());
-    List.of("209387", "313782", "856987", "993770", "313820", "1043400", "1049625", "1049221",
+    List.of(
+            "209387", "313782", "856987", "993770", "313820", "1043400", "1049625", "1049221",
             "857005", "198440")
         .forEach(c -> assertThat(in("acetaminophen", c)).as(c).isTrue());
     // inhaled and topical steroids of the cohort: none is a systemic corticosteroid
@@ -120,7 +126,8 @@ class SyntheaClassificationTests {
       assertThat(element(map, 1, patch).getTargetFirstRep().getCode()).isEqualTo("transdermal");
       assertThat(in("opioids", patch)).isTrue();
     }
-    assertThat(element(map, 0, "312614").getTargetFirstRep().getDisplay()).isEqualTo("prednisolone");
+    assertThat(element(map, 0, "312614").getTargetFirstRep().getDisplay())
+        .isEqualTo("prednisolone");
     assertThat(element(map, 0, "857005").getDisplay()).contains("7.5 MG");
     for (String ingredient : List.of("8640", "6902", "3264", "1514", "10759")) {
       assertThat(in("corticosteroids", ingredient)).as(ingredient).isTrue();
