@@ -32,9 +32,9 @@ import org.springframework.boot.test.web.server.LocalServerPort;
  * The rule book in a real browser (headless Chromium): the index lists every rule; every rule page
  * shows its card preview, its value sets and a case table where every case passes; the terminology
  * page lists every value set and the gaps, and its code search finds a code (with or without the
- * dot, or below a category); no console errors. Screenshots
- * go to target/screenshots. Without Chromium the test is skipped with a reason, unless
- * REQUIRE_BROWSER is set (CI), when a missing browser fails it.
+ * dot, or below a category); no console errors. Screenshots go to target/screenshots. Without
+ * Chromium the test is skipped with a reason, unless REQUIRE_BROWSER is set (CI), when a missing
+ * browser fails it.
  */
 @ServiceTest
 class RuleBookBrowserTests {

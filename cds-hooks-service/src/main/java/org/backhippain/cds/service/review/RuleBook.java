@@ -4,6 +4,7 @@ import static org.springframework.web.util.HtmlUtils.htmlEscape;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.samskivert.mustache.Mustache;
 import com.samskivert.mustache.Template;
 import java.time.ZoneOffset;
@@ -541,15 +542,22 @@ final class RuleBook {
       for (var c : vs.getExpansion().getContains()) {
         boolean icd = ICD10CM.equals(c.getSystem());
         String key = icd ? c.getCode().replace(".", "") : c.getCode();
-        var entry = (com.fasterxml.jackson.databind.node.ArrayNode) codes.get(key);
+        String system = c.getSystem().substring(c.getSystem().lastIndexOf('/') + 1);
+        var entries = codes.has(key) ? (ArrayNode) codes.get(key) : codes.putArray(key);
+        ArrayNode entry = null;
+        for (var e : entries) {
+          if (e.get(0).asText().equals(system)) {
+            entry = (ArrayNode) e;
+          }
+        }
         if (entry == null) {
-          entry = codes.putArray(key);
-          entry.add(c.getSystem().substring(c.getSystem().lastIndexOf('/') + 1));
+          entry = entries.addArray();
+          entry.add(system);
           entry.add(c.getCode());
           entry.add(c.getDisplay() == null ? "" : c.getDisplay());
           entry.addArray();
         }
-        ((com.fasterxml.jackson.databind.node.ArrayNode) entry.get(3)).add(id);
+        ((ArrayNode) entry.get(3)).add(id);
       }
       var r = roots.putObject(id);
       var include = r.putArray("include");
@@ -562,10 +570,7 @@ final class RuleBook {
     return index.toString().replace("<", "\\u003c");
   }
 
-  private void icdRoots(
-      ValueSet vs,
-      com.fasterxml.jackson.databind.node.ArrayNode include,
-      com.fasterxml.jackson.databind.node.ArrayNode exclude) {
+  private void icdRoots(ValueSet vs, ArrayNode include, ArrayNode exclude) {
     for (var set : vs.getCompose().getInclude()) {
       set.getFilter().forEach(f -> include.add(f.getValue().replace(".", "")));
       for (var nested : set.getValueSet()) {
@@ -779,7 +784,7 @@ final class RuleBook {
         <style>
         body{font-family:system-ui,sans-serif;max-width:72rem;margin:1.5rem auto;padding:0 1rem;line-height:1.5;color:#222}
         table{border-collapse:collapse;width:100%%;margin:.5rem 0 1rem}
-        th,td{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top;font-size:.92rem;overflow-wrap:anywhere}
+        th,td{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top;font-size:.92rem;overflow-wrap:break-word}
         th{background:#f4f4f4} pre{background:#f6f8fa;padding:1rem;overflow:auto;font-size:.85rem}
         tr.verify td{background:#fff8e1} tr.fail td{background:#fde7e9}
         .badge{padding:.1rem .45rem;border-radius:.6rem;font-size:.8rem;color:#fff}
