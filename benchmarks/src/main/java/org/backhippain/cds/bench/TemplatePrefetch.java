@@ -8,8 +8,10 @@ import java.util.Set;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Coverage;
+import org.hl7.fhir.r4.model.MedicationRequest;
 import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
 
 /**
@@ -44,8 +46,14 @@ public final class TemplatePrefetch {
             "coverage")) {
       keys.put(key, new ArrayList<>());
     }
+    Map<String, String> stored = storedReferences(synthea);
     for (Bundle.BundleEntryComponent entry : synthea.getEntry()) {
       Resource r = entry.getResource();
+      if (r instanceof MedicationRequest request && request.hasMedicationReference()) {
+        Reference medication = request.getMedicationReference();
+        medication.setReference(
+            stored.getOrDefault(medication.getReference(), medication.getReference()));
+      }
       switch (r.fhirType()) {
         case "Patient" -> keys.get("patient").add(r);
         case "Condition" -> keys.get("conditions").add(r);
@@ -74,6 +82,24 @@ public final class TemplatePrefetch {
       }
     }
     return keys;
+  }
+
+  /**
+   * Synthea writes a transaction bundle whose references are the entries' {@code urn:uuid:} full
+   * URLs (a MedicationRequest's {@code medicationReference} among them); a FHIR server storing it,
+   * and so the EHR answering the prefetch, refers to {@code Type/id}. Full URL → Type/id, so that
+   * the medications reached through medicationReference (Synthea's opioid injections, acetaminophen
+   * 500 mg) are found as they would be.
+   */
+  static Map<String, String> storedReferences(Bundle synthea) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (Bundle.BundleEntryComponent entry : synthea.getEntry()) {
+      Resource r = entry.getResource();
+      if (entry.hasFullUrl() && r != null && r.hasIdElement()) {
+        out.put(entry.getFullUrl(), r.fhirType() + "/" + r.getIdElement().getIdPart());
+      }
+    }
+    return out;
   }
 
   public static Patient patient(Map<String, List<Resource>> keys) {

@@ -30,9 +30,11 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 
 /**
  * The rule book in a real browser (headless Chromium): the index lists every rule; every rule page
- * shows its card preview and a case table where every case passes; no console errors. Screenshots
- * go to target/screenshots. Without Chromium the test is skipped with a reason, unless
- * REQUIRE_BROWSER is set (CI), when a missing browser fails it.
+ * shows its card preview, its value sets and a case table where every case passes; the terminology
+ * page lists every value set and the gaps, and its code search finds a code (with or without the
+ * dot, or below a category); no console errors. Screenshots go to target/screenshots. Without
+ * Chromium the test is skipped with a reason, unless REQUIRE_BROWSER is set (CI), when a missing
+ * browser fails it.
  */
 @ServiceTest
 class RuleBookBrowserTests {
@@ -106,6 +108,14 @@ class RuleBookBrowserTests {
         .toList();
   }
 
+  /** Types a code into the terminology page's search and returns what it lists. */
+  String searchCode(String code) {
+    WebElement input = browser.findElement(By.cssSelector("[data-testid=code-search]"));
+    input.clear();
+    input.sendKeys(code);
+    return browser.findElement(By.cssSelector("[data-testid=code-results]")).getText();
+  }
+
   @Test
   void everyRulePageShowsItsCardPreviewAndPassingCases() throws Exception {
     String base = "http://localhost:" + port;
@@ -132,6 +142,18 @@ class RuleBookBrowserTests {
       assertThat(consoleErrors()).as(rule.ruleId()).isEmpty();
       browser.navigate().back();
     }
+
+    browser.get(base + "/review/terminology");
+    assertThat(browser.findElements(By.cssSelector("[data-testid=value-sets] tbody tr")))
+        .hasSizeGreaterThanOrEqualTo(32);
+    assertThat(browser.findElement(By.cssSelector("[data-testid=gaps]")).getText())
+        .contains("dexamethasone", "betamethasone", "triamcinolone");
+    assertThat(searchCode("m54.50")).contains("back-pain").contains("Low back pain, unspecified");
+    assertThat(searchCode("245134")).contains("opioids").contains("Transdermal");
+    assertThat(searchCode("C50.9199")).contains("below a category of: cancer");
+    assertThat(searchCode("C44.91")).contains("in no value set");
+    screenshot("terminology");
+    assertThat(consoleErrors()).isEmpty();
 
     browser.get(base + "/review/sources");
     assertThat(browser.findElements(By.cssSelector("[data-testid=sources] li")).size())

@@ -23,7 +23,6 @@ import java.util.zip.GZIPOutputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.hl7.fhir.instance.model.api.IBaseResource;
-import org.hl7.fhir.r4.model.BooleanType;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Enumerations.PublicationStatus;
@@ -36,11 +35,12 @@ import org.hl7.fhir.r4.model.ValueSet;
 /**
  * Builds the content as a FHIR NPM package (FHIR 4.0.1): a Library per CQL library (the CQL as
  * text/cql, FHIRHelpers included so every reference resolves inside), the PlanDefinitions,
- * ActivityDefinitions, ValueSets with expansions, CodeSystems, the product ConceptMap and the
- * StructureDefinitions of the project's extensions; with {@code package.json} and {@code
- * .index.json}; card templates, handouts, {@code cds-services.json} and the example cases in {@code
- * other/}. Writes {@code target/<name>-<version>.tgz} and copies it onto the class path ({@link
- * ContentPackage#PACKAGE_RESOURCE}), from where the service loads it. Run by the cql-library build.
+ * ActivityDefinitions, ValueSets with the expansions the terminology build wrote, CodeSystems, the
+ * product ConceptMap and the StructureDefinitions of the project's extensions; with {@code
+ * package.json} and {@code .index.json}; card templates, handouts, {@code cds-services.json} and
+ * the example cases in {@code other/}. Writes {@code target/<name>-<version>.tgz} and copies it
+ * onto the class path ({@link ContentPackage#PACKAGE_RESOURCE}), from where the service loads it.
+ * Run by the cql-library build.
  */
 public final class PackageBuilder {
   public static final String NAME = "org.back-hip-pain-cds.content";
@@ -134,8 +134,8 @@ public final class PackageBuilder {
   }
 
   /**
-   * The package's resources: content resources (ValueSets expanded) and a Library per CQL library
-   * with its CQL and its ELM JSON.
+   * The package's resources: content resources (ValueSets as written, with their complete
+   * expansions) and a Library per CQL library with its CQL and its ELM JSON.
    */
   static List<Resource> resources(ContentPackage content, CqlCompilation compilation)
       throws IOException {
@@ -143,7 +143,7 @@ public final class PackageBuilder {
     for (IBaseResource r : content.resources()) {
       Resource resource = ((Resource) r).copy();
       if (resource instanceof ValueSet vs) {
-        expand(vs, content);
+        requireExpansion(vs);
       }
       if (resource instanceof org.hl7.fhir.r4.model.StructureDefinition sd && !sd.hasSnapshot()) {
         snapshot(sd);
@@ -175,6 +175,22 @@ public final class PackageBuilder {
         .map(e -> CqlCompilation.elmJson(e.getValue()))
         .findFirst()
         .orElseThrow(() -> new IllegalStateException("no translation of library " + name));
+  }
+
+  /**
+   * Every ValueSet carries the complete expansion the terminology build wrote
+   * (terminology/README.md): {@code total} equal to the codes listed, none cut short.
+   */
+  static void requireExpansion(ValueSet vs) {
+    var expansion = vs.getExpansion();
+    if (!vs.hasExpansion()
+        || expansion.getContains().isEmpty()
+        || expansion.getTotal() != expansion.getContains().size()
+        || expansion.hasExtension(TOO_COSTLY)) {
+      throw new IllegalStateException(
+          vs.getUrl()
+              + ": no complete expansion (total = codes listed); run the terminology build");
+    }
   }
 
   static Library library(String name, String version, String cql, String elm, String description) {
@@ -269,48 +285,6 @@ public final class PackageBuilder {
         }
       }
       sd.getSnapshot().addElement(copy);
-    }
-  }
-
-  /**
-   * Lists the enumerated members; a value set defined by filters is flagged as not fully expanded.
-   */
-  static void expand(ValueSet vs, ContentPackage content) {
-    ValueSet.ValueSetExpansionComponent expansion = vs.getExpansion();
-    expansion.setIdentifier(
-        "urn:uuid:"
-            + java.util.UUID.nameUUIDFromBytes(vs.getUrl().getBytes(StandardCharsets.UTF_8)));
-    expansion.setTimestamp(new Date(0));
-    boolean[] filtered = {false};
-    addMembers(vs, content, expansion, filtered);
-    expansion.setTotal(expansion.getContains().size());
-    if (filtered[0]) {
-      expansion.addExtension(TOO_COSTLY, new BooleanType(true));
-    }
-  }
-
-  private static void addMembers(
-      ValueSet vs,
-      ContentPackage content,
-      ValueSet.ValueSetExpansionComponent expansion,
-      boolean[] filtered) {
-    for (ValueSet.ConceptSetComponent include : vs.getCompose().getInclude()) {
-      for (var nested : include.getValueSet()) {
-        content.valueSets().stream()
-            .filter(v -> v.getUrl().equals(nested.getValue()))
-            .findFirst()
-            .ifPresent(v -> addMembers(v, content, expansion, filtered));
-      }
-      for (ValueSet.ConceptReferenceComponent concept : include.getConcept()) {
-        expansion
-            .addContains()
-            .setSystem(include.getSystem())
-            .setCode(concept.getCode())
-            .setDisplay(concept.getDisplay());
-      }
-      if (include.hasFilter()) {
-        filtered[0] = true;
-      }
     }
   }
 }

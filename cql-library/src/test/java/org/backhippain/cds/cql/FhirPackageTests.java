@@ -117,10 +117,46 @@ class FhirPackageTests {
         .filteredOn(r -> r instanceof Library)
         .extracting(r -> ((Library) r).getName())
         .contains("Common", "Config", "FHIRHelpers", "PtReferral", "CaudaEquina");
-    assertThat(resources).filteredOn(r -> r instanceof StructureDefinition).hasSize(4);
-    assertThat(resources)
-        .filteredOn(r -> r instanceof ValueSet)
-        .allSatisfy(r -> assertThat(((ValueSet) r).hasExpansion()).isTrue());
+    assertThat(resources).filteredOn(r -> r instanceof StructureDefinition).hasSize(6);
+  }
+
+  /**
+   * Every ValueSet carries a complete expansion (the terminology build's): total = the codes
+   * listed, no {@code toocostly} flag, a real timestamp, the code systems it used; and a compose
+   * any FHIR server reads the same way: at most one filter per include (all filters of one include
+   * must hold at once).
+   */
+  @Test
+  void everyValueSetHasACompleteExpansionAndAStandardCompose() {
+    List<ValueSet> valueSets =
+        resources.stream().filter(r -> r instanceof ValueSet).map(r -> (ValueSet) r).toList();
+    assertThat(valueSets).hasSizeGreaterThanOrEqualTo(32);
+    for (ValueSet vs : valueSets) {
+      var expansion = vs.getExpansion();
+      assertThat(expansion.getContains()).as(vs.getUrl()).isNotEmpty();
+      assertThat(expansion.getTotal()).as(vs.getUrl()).isEqualTo(expansion.getContains().size());
+      assertThat(
+              expansion.hasExtension("http://hl7.org/fhir/StructureDefinition/valueset-toocostly"))
+          .as(vs.getUrl())
+          .isFalse();
+      assertThat(expansion.getTimestamp()).as(vs.getUrl()).isAfter(new java.util.Date(0));
+      assertThat(expansion.getParameter())
+          .as(vs.getUrl())
+          .anyMatch(p -> p.getName().equals("used-codesystem"));
+      assertThat(vs.getCompose().getInclude())
+          .as(vs.getUrl())
+          .allSatisfy(i -> assertThat(i.getFilter()).hasSizeLessThanOrEqualTo(1));
+      assertThat(vs.getCompose().getInclude())
+          .as(vs.getUrl() + ": every include names its source")
+          .allSatisfy(
+              i ->
+                  assertThat(
+                          i.hasValueSet()
+                              || i.hasExtension(
+                                  ContentPackage.CANONICAL_BASE
+                                      + "/StructureDefinition/include-source"))
+                      .isTrue());
+    }
   }
 
   /**

@@ -2,9 +2,14 @@ package org.backhippain.cds.service.review;
 
 import static org.springframework.web.util.HtmlUtils.htmlEscape;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.samskivert.mustache.Mustache;
+import com.samskivert.mustache.Template;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -37,7 +42,16 @@ import org.hl7.fhir.r4.model.ValueSet;
  * cases with expected and actual rule ids) and a page of every cited source.
  */
 final class RuleBook {
-  static final String VERIFY = "http://hl7.org/fhir/StructureDefinition/valueset-concept-comments";
+  static final String VERIFY = ContentPackage.CANONICAL_BASE + "/StructureDefinition/verify";
+  static final String INCLUDE_SOURCE =
+      ContentPackage.CANONICAL_BASE + "/StructureDefinition/include-source";
+  static final String ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm";
+
+  /** Content: a value set on a rule page; the terminology page; the terminology build's report. */
+  static final String VALUE_SET = "review/value-set.mustache";
+
+  static final String TERMINOLOGY = "review/terminology.mustache";
+  static final String REPORT = "review/terminology-report.json";
   private static final Pattern HEADER = Pattern.compile("\\A\\s*/\\*(.*?)\\*/", Pattern.DOTALL);
   private static final Pattern CONFIG_REF = Pattern.compile("Config\\.\"([^\"]+)\"");
   private static final Pattern VALUESET = Pattern.compile("valueset \"([^\"]+)\": '([^']+)'");
@@ -67,6 +81,7 @@ final class RuleBook {
   private final Parser markdown = Parser.builder().build();
   private final HtmlRenderer html = HtmlRenderer.builder().escapeHtml(true).build();
   private final Map<String, Parameter> parameters;
+  private final Map<String, Template> templates = new HashMap<>();
   private final List<CaseRun> runs = new ArrayList<>();
 
   RuleBook(ContentPackage content, RuleEngine engine, ca.uhn.fhir.context.FhirContext fhir) {
@@ -123,6 +138,7 @@ final class RuleBook {
     Map<String, String> pages = new LinkedHashMap<>();
     pages.put("index.html", index());
     pages.put("sources.html", sources());
+    pages.put("terminology.html", terminology());
     for (RuleDefinition rule : engine.catalog().rules()) {
       pages.put(rule.ruleId() + ".html", rule(rule));
     }
@@ -161,7 +177,8 @@ final class RuleBook {
             + total
             + " / "
             + runs.size()
-            + "</strong>. <a href=\"review/sources\">All cited sources</a>.</p>\n"
+            + "</strong>. <a href=\"review/sources\">All cited sources</a>. <a href=\"review/terminology\">"
+            + "Terminology: value sets, sources and code search</a>.</p>\n"
             + "<table data-testid=\"rules\"><thead><tr><th>rule id</th><th>title</th><th>hooks</th>"
             + "<th>indicator</th><th>sources</th><th>cases passing</th></tr></thead><tbody>\n"
             + rows
@@ -383,77 +400,199 @@ final class RuleBook {
   }
 
   private String valueSet(ValueSet vs) {
-    StringBuilder rows = new StringBuilder();
-    for (ValueSet.ConceptSetComponent include : vs.getCompose().getInclude()) {
-      for (var nested : include.getValueSet()) {
-        content.valueSets().stream()
-            .filter(v -> v.getUrl().equals(nested.getValue()))
-            .findFirst()
-            .ifPresent(
-                v ->
-                    rows.append("<tr><td colspan=\"4\">includes ")
-                        .append(esc(v.getTitle()))
-                        .append("</td></tr>")
-                        .append(conceptRows(v)));
-      }
-    }
-    rows.append(conceptRows(vs));
-    return "<h3>"
-        + esc(vs.getTitle())
-        + "</h3><p><code>"
-        + esc(vs.getUrl())
-        + "</code><br>"
-        + esc(vs.getDescription())
-        + "</p><table class=\"valueset\"><thead><tr><th>system</th><th>code</th><th>display</th><th>note</th></tr></thead><tbody>"
-        + rows
-        + "</tbody></table>\n";
+    return template(VALUE_SET).execute(valueSetData(vs));
   }
 
-  private static String conceptRows(ValueSet vs) {
-    StringBuilder rows = new StringBuilder();
+  /** One value set as the rule page shows it: size, date, versions, and a row per include. */
+  private Map<String, Object> valueSetData(ValueSet vs) {
+    Map<String, Object> data = summary(vs);
+    List<Map<String, Object>> rows = new ArrayList<>();
     for (String part : List.of("include", "exclude")) {
       var sets =
           part.equals("include") ? vs.getCompose().getInclude() : vs.getCompose().getExclude();
       for (ValueSet.ConceptSetComponent set : sets) {
-        String prefix = part.equals("exclude") ? "excluded: " : "";
-        for (ValueSet.ConceptReferenceComponent concept : set.getConcept()) {
-          var verify = concept.getExtensionByUrl(VERIFY);
-          rows.append("<tr")
-              .append(verify != null ? " class=\"verify\"" : "")
-              .append("><td>")
-              .append(esc(set.getSystem()))
-              .append("</td><td>")
-              .append(esc(concept.getCode()))
-              .append("</td><td>")
-              .append(esc(concept.getDisplay()))
-              .append("</td><td>")
-              .append(prefix)
-              .append(verify != null ? "<strong>to verify</strong>" : "")
-              .append("</td></tr>");
+        String source = text(set.getExtensionByUrl(INCLUDE_SOURCE));
+        boolean excluded = part.equals("exclude");
+        boolean verify = set.hasExtension(VERIFY);
+        for (var nested : set.getValueSet()) {
+          rows.add(row("", "all codes of value set " + nested.getValue(), "", excluded, false));
         }
-        for (ValueSet.ConceptSetFilterComponent filter : set.getFilter()) {
-          rows.append("<tr><td>")
-              .append(esc(set.getSystem()))
-              .append("</td><td>")
-              .append(
-                  esc(
-                      filter.getProperty()
-                          + " "
-                          + filter.getOp().toCode()
-                          + " "
-                          + filter.getValue()))
-              .append("</td><td>")
-              .append(
-                  filter.getOp() == ValueSet.FilterOperator.ISA
-                      ? "category and its descendants"
-                      : "through the product table")
-              .append("</td><td>")
-              .append(prefix)
-              .append("</td></tr>");
+        for (var filter : set.getFilter()) {
+          rows.add(
+              row(
+                  set.getSystem(),
+                  filter.getValue() + " and every code below it",
+                  source,
+                  excluded,
+                  verify));
+        }
+        if (set.getConcept().size() > 12) {
+          rows.add(
+              row(set.getSystem(), set.getConcept().size() + " codes", source, excluded, verify));
+        } else {
+          for (var concept : set.getConcept()) {
+            String display =
+                concept.hasDisplay()
+                    ? concept.getDisplay()
+                    : displayOf(vs, set.getSystem(), concept.getCode());
+            rows.add(
+                row(
+                    set.getSystem(),
+                    concept.getCode() + (display == null ? "" : " " + display),
+                    source,
+                    excluded,
+                    verify || concept.hasExtension(VERIFY)));
+          }
         }
       }
     }
-    return rows.toString();
+    data.put("rows", rows);
+    return data;
+  }
+
+  private static Map<String, Object> row(
+      String system, String codes, String source, boolean excluded, boolean verify) {
+    Map<String, Object> row = new LinkedHashMap<>();
+    row.put("system", system);
+    row.put("codes", codes);
+    row.put("source", source);
+    row.put("excluded", excluded);
+    row.put("verify", verify);
+    return row;
+  }
+
+  private static String displayOf(ValueSet vs, String system, String code) {
+    return vs.getExpansion().getContains().stream()
+        .filter(c -> code.equals(c.getCode()) && system.equals(c.getSystem()))
+        .map(ValueSet.ValueSetExpansionContainsComponent::getDisplay)
+        .findFirst()
+        .orElse(null);
+  }
+
+  private static String text(org.hl7.fhir.r4.model.Extension e) {
+    return e == null ? "" : e.getValue().primitiveValue();
+  }
+
+  /** Size, expansion date and code-system versions of a value set. */
+  private static Map<String, Object> summary(ValueSet vs) {
+    Map<String, Object> data = new LinkedHashMap<>();
+    data.put("id", vs.getIdElement().getIdPart());
+    data.put("title", vs.getTitle());
+    data.put("url", vs.getUrl());
+    data.put("description", vs.getDescription());
+    data.put("total", vs.getExpansion().getTotal());
+    data.put(
+        "expanded",
+        vs.getExpansion().hasTimestamp()
+            ? vs.getExpansion().getTimestampElement().getValueAsString().substring(0, 10)
+            : "");
+    data.put(
+        "versions",
+        vs.getExpansion().getParameter().stream()
+            .filter(p -> p.getName().equals("used-codesystem"))
+            .map(p -> p.getValue().primitiveValue())
+            .toList());
+    data.put(
+        "sources",
+        vs.getCompose().getInclude().stream()
+            .map(
+                i ->
+                    i.hasValueSet()
+                        ? "value set " + i.getValueSet().get(0).getValue()
+                        : text(i.getExtensionByUrl(INCLUDE_SOURCE)))
+            .distinct()
+            .toList());
+    return data;
+  }
+
+  /**
+   * The terminology page: every value set with its sources, versions, date and size; what the
+   * sources hold beyond the spec (the build's report); and a code search over every expansion.
+   */
+  private String terminology() {
+    Map<String, Object> data = new LinkedHashMap<>();
+    try {
+      data.putAll(
+          new ObjectMapper()
+              .readValue(
+                  content.file(REPORT).orElseThrow(), new TypeReference<Map<String, Object>>() {}));
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(REPORT + " is not readable", e);
+    }
+    @SuppressWarnings("unchecked")
+    Map<String, Object> icd = (Map<String, Object>) data.get("icd10cm");
+    data.put("icdVersion", icd.get("version"));
+    data.put("icdCodes", icd.get("codes"));
+    data.put("valueSets", content.valueSets().stream().map(RuleBook::summary).toList());
+    data.put("index", codeIndex());
+    return page("Terminology", template(TERMINOLOGY).execute(data));
+  }
+
+  /**
+   * Every code of every expansion (ICD-10-CM undotted) → system, code, display, value sets; and
+   * each value set's ICD-10-CM roots, for codes newer than the table. JSON, safe inside a script
+   * element.
+   */
+  private String codeIndex() {
+    ObjectMapper json = new ObjectMapper();
+    var codes = json.createObjectNode();
+    var roots = json.createObjectNode();
+    for (ValueSet vs : content.valueSets()) {
+      String id = vs.getIdElement().getIdPart();
+      for (var c : vs.getExpansion().getContains()) {
+        boolean icd = ICD10CM.equals(c.getSystem());
+        String key = icd ? c.getCode().replace(".", "") : c.getCode();
+        String system = c.getSystem().substring(c.getSystem().lastIndexOf('/') + 1);
+        var entries = codes.has(key) ? (ArrayNode) codes.get(key) : codes.putArray(key);
+        ArrayNode entry = null;
+        for (var e : entries) {
+          if (e.get(0).asText().equals(system)) {
+            entry = (ArrayNode) e;
+          }
+        }
+        if (entry == null) {
+          entry = entries.addArray();
+          entry.add(system);
+          entry.add(c.getCode());
+          entry.add(c.getDisplay() == null ? "" : c.getDisplay());
+          entry.addArray();
+        }
+        ((ArrayNode) entry.get(3)).add(id);
+      }
+      var r = roots.putObject(id);
+      var include = r.putArray("include");
+      var exclude = r.putArray("exclude");
+      icdRoots(vs, include, exclude);
+    }
+    var index = json.createObjectNode();
+    index.set("codes", codes);
+    index.set("roots", roots);
+    return index.toString().replace("<", "\\u003c");
+  }
+
+  private void icdRoots(ValueSet vs, ArrayNode include, ArrayNode exclude) {
+    for (var set : vs.getCompose().getInclude()) {
+      set.getFilter().forEach(f -> include.add(f.getValue().replace(".", "")));
+      for (var nested : set.getValueSet()) {
+        content.valueSets().stream()
+            .filter(v -> v.getUrl().equals(nested.getValue()))
+            .findFirst()
+            .ifPresent(v -> icdRoots(v, include, exclude));
+      }
+    }
+    vs.getCompose()
+        .getExclude()
+        .forEach(set -> set.getFilter().forEach(f -> exclude.add(f.getValue().replace(".", ""))));
+  }
+
+  private Template template(String path) {
+    return templates.computeIfAbsent(
+        path,
+        p ->
+            Mustache.compiler()
+                .escapeHTML(true)
+                .nullValue("")
+                .compile(content.file(p).orElseThrow(() -> new IllegalStateException("no " + p))));
   }
 
   private String data(String cql) {
@@ -645,7 +784,7 @@ final class RuleBook {
         <style>
         body{font-family:system-ui,sans-serif;max-width:72rem;margin:1.5rem auto;padding:0 1rem;line-height:1.5;color:#222}
         table{border-collapse:collapse;width:100%%;margin:.5rem 0 1rem}
-        th,td{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top;font-size:.92rem}
+        th,td{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top;font-size:.92rem;overflow-wrap:break-word}
         th{background:#f4f4f4} pre{background:#f6f8fa;padding:1rem;overflow:auto;font-size:.85rem}
         tr.verify td{background:#fff8e1} tr.fail td{background:#fde7e9}
         .badge{padding:.1rem .45rem;border-radius:.6rem;font-size:.8rem;color:#fff}
