@@ -98,7 +98,8 @@ class FhirServerFaultTests {
     request
         .putObject("fhirAuthorization")
         .put("access_token", "secret-token")
-        .put("token_type", "Bearer");
+        .put("token_type", "Bearer")
+        .put("scope", "patient/*.read");
     return report(client.post(SERVICE, request));
   }
 
@@ -254,9 +255,10 @@ class FhirServerFaultTests {
   @Test
   void unreachableServer() {
     ObjectNode request = HookClient.request("patient-view", PATIENT);
-    request.put("fhirServer", "http://127.0.0.1:9/fhir");
+    request.put("fhirServer", "http://localhost:9/fhir");
     var answer = report(client.post(SERVICE, request));
     assertThat(answer.status()).isEqualTo(412);
+    assertThat(answer.body().path("message").asText()).contains("connection refused");
     assertThat(answer.millis()).isLessThan(BOUND_MS);
   }
 

@@ -38,6 +38,7 @@ class PatientDataLoaderTests {
           PrefetchTemplate.of("procedures", "Procedure?patient={{context.patientId}}", false));
   static WireMockServer server;
   static ExecutorService executor;
+  static OutboundClient outbound;
   PatientDataLoader loader;
 
   @BeforeAll
@@ -45,12 +46,20 @@ class PatientDataLoaderTests {
     server = new WireMockServer(WireMockConfiguration.options().dynamicPort());
     server.start();
     executor = Executors.newFixedThreadPool(4);
+    outbound =
+        new OutboundClient(
+            SETTINGS,
+            org.apache.http.impl.conn.SystemDefaultDnsResolver.INSTANCE,
+            new AddressRules(List.of()));
   }
 
+  static final FetchSettings SETTINGS = FetchSettings.defaults().with(Duration.ofSeconds(5), 3);
+
   @AfterAll
-  static void stop() {
+  static void stop() throws Exception {
     server.stop();
     executor.shutdownNow();
+    outbound.close();
   }
 
   @BeforeEach
@@ -58,7 +67,12 @@ class PatientDataLoaderTests {
     server.resetAll();
     loader =
         new PatientDataLoader(
-            FHIR, new FetchSettings(Duration.ofMillis(800), 3), executor, ZoneOffset.UTC);
+            FHIR,
+            SETTINGS,
+            executor,
+            ZoneOffset.UTC,
+            outbound,
+            new MemoryBudget(64L << 20, Duration.ofSeconds(1)));
   }
 
   /** Request JSON as the service reads it: decimals kept exactly. */
@@ -106,7 +120,12 @@ class PatientDataLoaderTests {
   }
 
   DataRequest request(Map<String, PrefetchValue> prefetch, String fhirServer) {
-    return new DataRequest(fhirServer, "tok", Map.of("context.patientId", "p1"), prefetch);
+    return new DataRequest(
+        fhirServer,
+        AccessToken.of("tok", 300L, "patient/*.read", null),
+        FhirServers.of(List.of("http://localhost:*")),
+        Map.of("context.patientId", "p1"),
+        prefetch);
   }
 
   Map<String, PrefetchValue> full() {
@@ -244,7 +263,11 @@ class PatientDataLoaderTests {
     prefetch.put("procedures", prefetched((patient())));
     PatientRecord record = loader.load(TEMPLATES, request(prefetch, server.baseUrl()));
     assertThat(record.resources()).extracting(Resource::getIdPart).containsExactly("c9");
-    server.verify(getRequestedFor(urlPathEqualTo("/Condition")));
+    server.verify(
+        getRequestedFor(urlPathEqualTo("/Condition"))
+            .withHeader(
+                "Authorization",
+                com.github.tomakehurst.wiremock.client.WireMock.equalTo("Bearer tok")));
     server.verify(getRequestedFor(urlPathEqualTo("/Procedure")));
   }
 
