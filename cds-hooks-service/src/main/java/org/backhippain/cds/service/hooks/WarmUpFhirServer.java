@@ -52,6 +52,9 @@ final class WarmUpFhirServer implements AutoCloseable {
         }
       }
     }
+    // The JDK server writes headers and body separately: without TCP_NODELAY each small answer
+    // waits for a delayed ACK (about 40 ms). Read once, when its configuration class loads.
+    System.setProperty("sun.net.httpserver.nodelay", "true");
     try {
       server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
     } catch (IOException e) {
