@@ -249,7 +249,9 @@ class FhirServerFaultTests {
     assertThat(answer.status()).isEqualTo(200);
     assertThat(answer.ruleIds()).contains("pt-referral");
     assertThat(answer.raw()).doesNotContain("not considered");
-    assertThat(answer.millis()).isLessThan(BOUND_MS + 6_000);
+    // Liveness only: reading is bounded by the fetch budget; evaluating 5,000 observations takes
+    // 1-3 s on an idle machine and several times that on 2 busy cores.
+    assertThat(answer.millis()).isLessThan(30_000);
   }
 
   @Test

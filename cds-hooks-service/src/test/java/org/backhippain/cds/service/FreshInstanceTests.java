@@ -151,9 +151,14 @@ class FreshInstanceTests {
             + " reading the FHIR server (stage data) %s ms%n",
         readyMillis, millis, dataMillis);
     assertThat(millis.get(0)).as("the first answered well within the budget").isLessThan(1_000);
+    // Relative to the warm ones measured here (a cold client, pool and parser cost seconds).
+    List<Long> warm = new ArrayList<>(dataMillis.subList(1, 10));
+    java.util.Collections.sort(warm);
+    long median = warm.get(warm.size() / 2);
     assertThat(dataMillis.get(0))
-        .as("first fetch-mode hook's FHIR reads after readiness, relative to the tenth's")
-        .isLessThanOrEqualTo(Math.max(3 * dataMillis.get(9), dataMillis.get(9) + 100));
+        .as(
+            "first fetch-mode hook's FHIR reads after readiness, relative to the next nine's median")
+        .isLessThanOrEqualTo(Math.max(3 * median, median + 200));
 
     ExecutorService pool = Executors.newFixedThreadPool(12);
     try {

@@ -1,8 +1,8 @@
 package org.backhippain.cds.fhir;
 
 import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.rest.client.apache.ApacheRestfulClientFactory;
 import ca.uhn.fhir.rest.client.api.IGenericClient;
-import ca.uhn.fhir.rest.client.api.IRestfulClientFactory;
 import ca.uhn.fhir.rest.client.api.ServerValidationModeEnum;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -143,9 +143,21 @@ public final class OutboundClient implements AutoCloseable {
    * refused.
    */
   public void install(FhirContext fhir) {
-    IRestfulClientFactory factory = fhir.getRestfulClientFactory();
+    Router router = new Router();
+    ApacheRestfulClientFactory factory =
+        new ApacheRestfulClientFactory(fhir) {
+          @Override
+          public org.apache.http.client.HttpClient getNativeHttpClient() {
+            return router;
+          }
+
+          @Override
+          protected void resetHttpClient() {
+            // HAPI's timeout and pool setters would build a client of its own: there is none.
+          }
+        };
     factory.setServerValidationMode(ServerValidationModeEnum.NEVER);
-    factory.setHttpClient(new Router());
+    fhir.setRestfulClientFactory(factory);
   }
 
   /** The reads of one hook call from one FHIR server. */
