@@ -49,13 +49,14 @@ public final class MemoryBudget {
       return add(more, waitNanos);
     }
 
-    /** As {@link #add(long)}, waiting at most {@code maxWaitNanos}. */
+    /** As {@link #add(long)}, waiting at most {@code maxWaitNanos} (and never longer). */
     public synchronized boolean add(long more, long maxWaitNanos) {
       long total = reservedBytes + more;
       int needed = (int) Math.min(Integer.MAX_VALUE, (total + KIB - 1) / KIB) - held;
       if (needed > 0) {
+        long wait = Math.max(0, Math.min(maxWaitNanos, waitNanos));
         try {
-          if (!permits.tryAcquire(needed, Math.max(0, maxWaitNanos), TimeUnit.NANOSECONDS)) {
+          if (!permits.tryAcquire(needed, wait, TimeUnit.NANOSECONDS)) {
             return false;
           }
         } catch (InterruptedException e) {

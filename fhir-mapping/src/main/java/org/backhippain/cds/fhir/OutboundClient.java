@@ -90,7 +90,9 @@ public final class OutboundClient implements AutoCloseable {
   private final ExecutorService dns;
   private final PoolingHttpClientConnectionManager pool;
   private final CloseableHttpClient http;
-  private final ThreadLocal<Exchange> bound = new ThreadLocal<>();
+
+  /** The exchange whose HAPI work runs on this thread (one per thread, whichever client). */
+  private static final ThreadLocal<Exchange> BOUND = new ThreadLocal<>();
 
   public OutboundClient(FetchSettings settings, DnsResolver resolver, AddressRules rules) {
     this.settings = settings;
@@ -391,11 +393,11 @@ public final class OutboundClient implements AutoCloseable {
      * through this exchange.
      */
     <T> T run(java.util.function.Function<IGenericClient, T> work) {
-      bound.set(this);
+      BOUND.set(this);
       try {
         return work.apply(fhir.newRestfulGenericClient(call.server.base()));
       } finally {
-        bound.remove();
+        BOUND.remove();
       }
     }
 
@@ -457,7 +459,7 @@ public final class OutboundClient implements AutoCloseable {
     @Override
     protected CloseableHttpResponse doExecute(
         HttpHost target, HttpRequest request, HttpContext ignored) throws IOException {
-      Exchange exchange = bound.get();
+      Exchange exchange = BOUND.get();
       if (exchange == null) {
         throw new Overrun(FetchFailure.NOT_ALLOWED, "no FHIR server exchange on this thread");
       }

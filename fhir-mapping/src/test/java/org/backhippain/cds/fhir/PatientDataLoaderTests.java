@@ -339,4 +339,90 @@ class PatientDataLoaderTests {
     assertThat(meds.isRead()).isFalse();
     assertThat(TEMPLATES.get(0).isRead()).isTrue();
   }
+
+  /** A searchset of {@code count} Procedures, about 60 bytes each. */
+  static String procedures(int count) {
+    Bundle bundle = searchset();
+    for (int i = 0; i < count; i++) {
+      bundle.addEntry().setResource(new org.hl7.fhir.r4.model.Procedure().setId("pr" + i));
+    }
+    return json(bundle);
+  }
+
+  PatientDataLoader loader(FetchSettings settings, MemoryBudget memory) {
+    return new PatientDataLoader(
+        FHIR,
+        settings,
+        executor,
+        ZoneOffset.UTC,
+        new OutboundClient(
+            settings,
+            org.apache.http.impl.conn.SystemDefaultDnsResolver.INSTANCE,
+            new AddressRules(List.of())),
+        memory);
+  }
+
+  @Test
+  void theBytesOfOneHookAreCappedAcrossItsKeys() {
+    String body = procedures(1_000);
+    for (String path : List.of("/Procedure", "/Observation")) {
+      server.stubFor(
+          get(urlPathEqualTo(path))
+              .willReturn(
+                  aResponse().withHeader("Content-Type", "application/fhir+json").withBody(body)));
+    }
+    List<PrefetchTemplate> templates =
+        List.of(
+            TEMPLATES.get(0),
+            PrefetchTemplate.of("procedures", "Procedure?patient={{context.patientId}}", false),
+            PrefetchTemplate.of(
+                "observations", "Observation?patient={{context.patientId}}", false));
+    FetchSettings small =
+        new FetchSettings(
+            Duration.ofSeconds(5),
+            3,
+            4,
+            4,
+            body.length() + 100,
+            body.length() * 3L / 2,
+            Duration.ofSeconds(1));
+    Map<String, PrefetchValue> prefetch = Map.of("patient", prefetched(patient()));
+    PatientRecord record =
+        loader(small, new MemoryBudget(64L << 20, Duration.ofSeconds(1)))
+            .load(templates, request(prefetch, server.baseUrl()));
+    assertThat(record.outcomes())
+        .filteredOn(o -> o.source() == Source.UNAVAILABLE)
+        .singleElement()
+        .satisfies(
+            o -> {
+              assertThat(o.reason()).contains("for one hook");
+              assertThat(o.failure()).isEqualTo("too_large");
+            });
+  }
+
+  @Test
+  void fetchedBytesReserveFromTheSharedMemoryBudget() {
+    String body = procedures(1_000);
+    server.stubFor(
+        get(urlPathEqualTo("/Procedure"))
+            .willReturn(
+                aResponse().withHeader("Content-Type", "application/fhir+json").withBody(body)));
+    MemoryBudget memory = new MemoryBudget(body.length() * 2L, Duration.ofMillis(100));
+    Map<String, PrefetchValue> prefetch = full();
+    prefetch.remove("procedures");
+    PatientDataLoader loader = loader(SETTINGS, memory);
+    try (MemoryBudget.Reservation held = memory.reserve()) {
+      assertThat(held.add(body.length() * 3L / 2)).isTrue();
+      PatientRecord starved = loader.load(TEMPLATES, request(prefetch, server.baseUrl()));
+      assertThat(starved.outcomes())
+          .filteredOn(o -> o.key().equals("procedures"))
+          .singleElement()
+          .satisfies(
+              o -> {
+                assertThat(o.reason()).contains("memory budget is full");
+                assertThat(o.failure()).isEqualTo("memory_full");
+              });
+    }
+    assertThat(loader.load(TEMPLATES, request(prefetch, server.baseUrl())).unavailable()).isEmpty();
+  }
 }
