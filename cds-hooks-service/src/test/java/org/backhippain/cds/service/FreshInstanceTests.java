@@ -172,7 +172,11 @@ class FreshInstanceTests {
       for (CompletableFuture<HookClient.Answer> future : hostile) {
         HookClient.Answer answer = future.join();
         assertThat(answer.status()).as(answer.raw()).isIn(200, 412);
-        assertThat(answer.millis()).as("answered within the budget").isLessThan(4_000);
+        // A hook whose body arrives while fetched bytes fill the 8 MiB memory budget waits for room
+        // (cds.overload-wait, 2 s, else 503) before its own 1.5 s of fetching.
+        assertThat(answer.millis())
+            .as("answered within the overload wait plus the fetch budget")
+            .isLessThan(4_000);
         outcomes.add(answer.status() + "/" + answer.millis() + "ms");
       }
       long hostileMillis = (System.nanoTime() - t0) / 1_000_000;

@@ -35,42 +35,67 @@ public final class MemoryBudget {
     return new Reservation();
   }
 
-  /** One request's share of the budget, returned when it closes. Safe for several threads. */
+  /**
+   * One request's share of the budget, returned when it closes. Safe for several threads; no lock
+   * is held while waiting for room, so closing never waits for an adder.
+   */
   public final class Reservation implements AutoCloseable {
     private long reservedBytes;
     private int held;
+    private int pending;
+    private boolean closed;
 
     /**
      * Adds bytes to this share, waiting up to the budget's wait for room.
      *
-     * @return false when there was no room in time (the bytes are then not added)
+     * @return false when there was no room in time, or the share is closed (the bytes are then not
+     *     added)
      */
     public boolean add(long more) {
       return add(more, waitNanos);
     }
 
     /** As {@link #add(long)}, waiting at most {@code maxWaitNanos} (and never longer). */
-    public synchronized boolean add(long more, long maxWaitNanos) {
-      long total = reservedBytes + more;
-      int needed = (int) Math.min(Integer.MAX_VALUE, (total + KIB - 1) / KIB) - held;
-      if (needed > 0) {
-        long wait = Math.max(0, Math.min(maxWaitNanos, waitNanos));
-        try {
-          if (!permits.tryAcquire(needed, wait, TimeUnit.NANOSECONDS)) {
-            return false;
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
+    public boolean add(long more, long maxWaitNanos) {
+      int needed;
+      synchronized (this) {
+        if (closed) {
           return false;
         }
-        held += needed;
+        long total = reservedBytes + more;
+        needed = (int) Math.min(Integer.MAX_VALUE, (total + KIB - 1) / KIB) - held - pending;
+        if (needed <= 0) {
+          reservedBytes = total;
+          return true;
+        }
+        pending += needed;
       }
-      reservedBytes = total;
-      return true;
+      boolean acquired;
+      try {
+        acquired =
+            permits.tryAcquire(
+                needed, Math.max(0, Math.min(maxWaitNanos, waitNanos)), TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        acquired = false;
+      }
+      synchronized (this) {
+        pending -= needed;
+        if (acquired && closed) {
+          permits.release(needed);
+          return false;
+        }
+        if (acquired) {
+          held += needed;
+          reservedBytes += more;
+        }
+        return acquired;
+      }
     }
 
     @Override
     public synchronized void close() {
+      closed = true;
       permits.release(held);
       held = 0;
       reservedBytes = 0;
