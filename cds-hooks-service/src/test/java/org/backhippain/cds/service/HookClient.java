@@ -167,6 +167,15 @@ public final class HookClient {
             .build());
   }
 
+  /** A POST of raw bytes (invalid UTF-8, say) with any Content-Type. */
+  public Answer postBytes(String serviceId, String contentType, byte[] body) {
+    return send(
+        HttpRequest.newBuilder(URI.create(base + "/cds-services/" + serviceId))
+            .header("Content-Type", contentType)
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+            .build());
+  }
+
   public Answer get(String url) {
     return send(
         HttpRequest.newBuilder(URI.create(url)).header("Accept", "application/json").build());
@@ -224,6 +233,16 @@ public final class HookClient {
         ids.add(card.path("source").path("topic").path("code").asText());
       }
       return ids;
+    }
+
+    /** A response header's first value, null when absent (names are case-insensitive). */
+    public String header(String name) {
+      for (var e : headers.entrySet()) {
+        if (e.getKey().equalsIgnoreCase(name) && !e.getValue().isEmpty()) {
+          return e.getValue().get(0);
+        }
+      }
+      return null;
     }
 
     public JsonNode card(String ruleId) {
