@@ -33,16 +33,7 @@ class BadInputTests {
   }
 
   static void assertError(HookClient.Answer answer, int status, String error, String message) {
-    assertThat(answer.status()).as(answer.raw()).isEqualTo(status);
-    assertThat(answer.header("Content-Type")).isEqualTo(JSON_UTF8);
-    assertThat(answer.body().path("status").asInt()).isEqualTo(status);
-    assertThat(answer.body().path("error").asText()).isEqualTo(error);
-    assertThat(answer.body().path("message").asText()).contains(message);
-    assertThat(answer.raw())
-        .doesNotContain("Exception")
-        .doesNotContain("com.fasterxml")
-        .doesNotContain("org.backhippain")
-        .doesNotContain("\tat ");
+    ErrorAnswerTests.assertError(answer, status, error, message);
   }
 
   static void assertField(HookClient.Answer answer, String error, String field) {
@@ -212,16 +203,7 @@ class BadInputTests {
     clock.set(LocalDate.parse("2026-06-15"));
     ObjectNode request =
         client.prefetched(HookClient.request("order-select", "r7-pos-41d"), OS, client.fhirBase());
-    ObjectNode context = (ObjectNode) request.get("context");
-    context.putArray("selections").add("ServiceRequest/mri");
-    context.set(
-        "draftOrders",
-        HookClient.json(
-            "{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":[{\"resource\":"
-                + "{\"resourceType\":\"ServiceRequest\",\"id\":\"mri\",\"status\":\"draft\","
-                + "\"intent\":\"order\",\"authoredOn\":\"yesterday\",\"code\":{\"coding\":[{\"system\":"
-                + "\"http://www.ama-assn.org/go/cpt\",\"code\":\"72148\"}]},"
-                + "\"subject\":{\"reference\":\"Patient/r7-pos-41d\"}}}]}"));
+    HookClient.mriDrafted(request, "yesterday");
     ((ObjectNode)
             request.path("prefetch").path("conditions").path("entry").path(0).path("resource"))
         .put("recordedDate", "2026-02-30");

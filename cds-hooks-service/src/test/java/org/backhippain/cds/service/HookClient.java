@@ -75,6 +75,29 @@ public final class HookClient {
     return request;
   }
 
+  /**
+   * An order-select request for {@code patientId} whose draft orders are a lumbar MRI ({@code
+   * ServiceRequest/mri}, selected) authored at {@code authoredOn}; add further drafts to its {@code
+   * context.draftOrders.entry}.
+   */
+  public static ObjectNode mriDrafted(ObjectNode request, String authoredOn) {
+    String patientId = request.path("context").path("patientId").asText();
+    ObjectNode context = (ObjectNode) request.get("context");
+    context.putArray("selections").add("ServiceRequest/mri");
+    context.set(
+        "draftOrders",
+        json(
+            "{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":[{\"resource\":"
+                + "{\"resourceType\":\"ServiceRequest\",\"id\":\"mri\",\"status\":\"draft\","
+                + "\"intent\":\"order\",\"authoredOn\":\""
+                + authoredOn
+                + "\",\"code\":{\"coding\":[{\"system\":\"http://www.ama-assn.org/go/cpt\","
+                + "\"code\":\"72148\"}]},\"subject\":{\"reference\":\"Patient/"
+                + patientId
+                + "\"}}}]}"));
+    return request;
+  }
+
   /** A minimal valid request for a hook and patient. */
   public static ObjectNode request(String hook, String patientId) {
     ObjectNode body = JSON.createObjectNode();

@@ -91,21 +91,17 @@ class RequestFuzzTests {
             HookClient.request("order-select", "r7-pos-41d"),
             "back-hip-pain-order-select",
             client.fhirBase());
-    ObjectNode context = (ObjectNode) orderSelect.get("context");
-    context.putArray("selections").add("ServiceRequest/mri");
-    context.set(
-        "draftOrders",
-        HookClient.json(
-            "{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":[{\"resource\":"
-                + "{\"resourceType\":\"ServiceRequest\",\"id\":\"mri\",\"status\":\"draft\","
-                + "\"intent\":\"order\",\"authoredOn\":\"2026-06-14T09:30:00Z\","
-                + "\"code\":{\"coding\":[{\"system\":\"http://www.ama-assn.org/go/cpt\","
-                + "\"code\":\"72148\"}]},\"subject\":{\"reference\":\"Patient/r7-pos-41d\"}}},"
-                + "{\"resource\":{\"resourceType\":\"MedicationRequest\",\"id\":\"pred\","
-                + "\"status\":\"draft\",\"intent\":\"order\",\"authoredOn\":\"2026-06-14\","
-                + "\"medicationCodeableConcept\":{\"coding\":[{\"system\":"
-                + "\"http://www.nlm.nih.gov/research/umls/rxnorm\",\"code\":\"312615\"}]},"
-                + "\"subject\":{\"reference\":\"Patient/r7-pos-41d\"}}}]}"));
+    HookClient.mriDrafted(orderSelect, "2026-06-14T09:30:00Z");
+    ((ArrayNode) orderSelect.path("context").path("draftOrders").path("entry"))
+        .addObject()
+        .set(
+            "resource",
+            HookClient.json(
+                "{\"resourceType\":\"MedicationRequest\",\"id\":\"pred\",\"status\":\"draft\","
+                    + "\"intent\":\"order\",\"authoredOn\":\"2026-06-14\","
+                    + "\"medicationCodeableConcept\":{\"coding\":[{\"system\":"
+                    + "\"http://www.nlm.nih.gov/research/umls/rxnorm\",\"code\":\"312615\"}]},"
+                    + "\"subject\":{\"reference\":\"Patient/r7-pos-41d\"}}"));
     var answer = client.post(pv, patientView);
     assertThat(answer.status()).as(answer.raw()).isEqualTo(200);
     feedback = F.objectNode();
