@@ -87,7 +87,7 @@ class FhirPackageTests {
   void theServiceLoadsWhatThePackageHolds() throws IOException {
     ContentPackage content = ContentPackage.load(FHIR);
     assertThat(content.planDefinitions()).hasSize(16);
-    assertThat(content.cql()).hasSize(18).doesNotContainKey("FHIRHelpers");
+    assertThat(content.cql()).hasSize(19).doesNotContainKey("FHIRHelpers").containsKey("CardText");
     assertThat(content.file("cds-services.json")).isPresent();
     assertThat(content.file("cards/why.mustache")).isPresent();
     assertThat(content.paths("tests")).anyMatch(p -> p.endsWith("/case.json"));
@@ -274,7 +274,7 @@ class FhirPackageTests {
     List<String> missing = new ArrayList<>();
     Pattern canonical =
         Pattern.compile(
-            "\"(https://back-hip-pain-cds\\.org/fhir/[A-Za-z]+/[A-Za-z0-9.-]+(?:\\|[0-9.]+)?)\"");
+            "\"(https://back-hip-pain-cds\\.org/fhir/[A-Z][A-Za-z]+/[A-Za-z0-9.-]+(?:\\|[0-9.]+)?)\"");
     Pattern valueset = Pattern.compile("valueset \"[^\"]+\": '([^']+)'");
     for (IBaseResource r : resources) {
       String text = FHIR.newJsonParser().encodeResourceToString(r);
