@@ -205,12 +205,8 @@ final class CardText {
       }
     }
     List<String> labels =
-        rule.planDefinition().getRelatedArtifact().stream()
-            .filter(
-                a ->
-                    a.getType()
-                        == org.hl7.fhir.r4.model.RelatedArtifact.RelatedArtifactType.CITATION)
-            .map(a -> literal(a.hasLabel() ? a.getLabel() : a.getCitation()))
+        CardTemplates.citationLabels(rule.planDefinition()).stream()
+            .map(CardText::literal)
             .toList();
     fields.put(
         CardTemplates.SOURCES,
