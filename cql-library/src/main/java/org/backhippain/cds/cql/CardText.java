@@ -51,6 +51,7 @@ final class CardText {
   private static final Pattern MARKER = Pattern.compile(OPEN + "(\\d+)" + CLOSE);
   private static final Pattern LAST_SEPARATOR =
       Pattern.compile("\\{\\{\\^-last\\}\\}(.*?)\\{\\{/-last\\}\\}\\z", Pattern.DOTALL);
+  private static final Pattern PATH = Pattern.compile("[A-Za-z0-9_.\"]+");
   private static final Pattern ITERATION_NAME = Pattern.compile("\\{\\{[#^/]?-(first|last|index)");
 
   /** One generated define and where its dynamic value goes. */
@@ -160,7 +161,7 @@ final class CardText {
                 text[0],
                 action.getId() + " " + text[2],
                 translate(content, text[1], fields)));
-      } catch (MustacheException | IllegalStateException e) {
+      } catch (IllegalStateException e) {
         problems.add(
             rule.planDefinition().getUrl()
                 + ": action "
@@ -179,9 +180,15 @@ final class CardText {
     Generation generation = new Generation();
     Mustache.Compiler compiler =
         CardTemplates.compiler(content).withCollector(new SymbolCollector());
-    String rendered =
-        compiler.compile(template).execute(generation.scope(fields, 0)).strip(); // as the service
-    return generation.cql(rendered);
+    try {
+      String rendered =
+          compiler.compile(template).execute(generation.scope(fields, 0)).strip(); // as the service
+      return generation.cql(rendered);
+    } catch (MustacheException e) {
+      Throwable cause = e.getCause();
+      throw new IllegalStateException(
+          e.getMessage() + (cause == null ? "" : ": " + cause.getMessage()), e);
+    }
   }
 
   /** A card value the templates may name: its CQL path and type. */
@@ -278,10 +285,12 @@ final class CardText {
       if (parts.isEmpty()) {
         return "''";
       }
-      return parts.size() == 1 && parts.get(0).startsWith("'")
-          ? parts.get(0)
-          : String.join(
-              "\n    & ", parts.stream().map(p -> p.startsWith("'") ? p : "(" + p + ")").toList());
+      if (parts.size() == 1
+          && (parts.get(0).startsWith("'") || PATH.matcher(parts.get(0)).matches())) {
+        return parts.get(0);
+      }
+      return String.join(
+          "\n    & ", parts.stream().map(p -> p.startsWith("'") ? p : "(" + p + ")").toList());
     }
 
     Scope scope(Map<String, Field> fields, int depth) {

@@ -116,7 +116,13 @@ public final class DataRequirements {
    */
   static List<String> coverageProblems(
       ContentPackage content, Map<String, List<DataRequirement>> requirements) {
-    Map<String, PrefetchTemplate> prefetch = prefetch(content);
+    return coverageProblems(prefetch(content), content.valueSets(), requirements);
+  }
+
+  static List<String> coverageProblems(
+      Map<String, PrefetchTemplate> prefetch,
+      List<ValueSet> valueSets,
+      Map<String, List<DataRequirement>> requirements) {
     Set<String> observationCodes = observationCodes(prefetch);
     List<String> problems = new ArrayList<>();
     requirements.forEach(
@@ -141,7 +147,7 @@ public final class DataRequirements {
                       + observationCodes);
             }
             for (var filter : codeFilters) {
-              for (String code : codes(content, filter)) {
+              for (String code : codes(valueSets, filter)) {
                 if (!observationCodes.contains(code)) {
                   problems.add(
                       library
@@ -162,12 +168,12 @@ public final class DataRequirements {
    * The {@code system|code} pairs a code filter allows: its codes, or its value set's expansion.
    */
   static List<String> codes(
-      ContentPackage content, DataRequirement.DataRequirementCodeFilterComponent filter) {
+      List<ValueSet> valueSets, DataRequirement.DataRequirementCodeFilterComponent filter) {
     List<String> codes = new ArrayList<>();
     filter.getCode().forEach(c -> codes.add(c.getSystem() + "|" + c.getCode()));
     if (filter.hasValueSet()) {
       ValueSet vs =
-          content.valueSets().stream()
+          valueSets.stream()
               .filter(v -> v.getUrl().equals(filter.getValueSet()))
               .findFirst()
               .orElseThrow(

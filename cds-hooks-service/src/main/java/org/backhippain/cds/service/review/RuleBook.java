@@ -590,7 +590,8 @@ final class RuleBook {
     var prefetch = DataRequirements.prefetch(content);
     Set<String> keys = new TreeSet<>(List.of("patient", "conditions"));
     StringBuilder observations = new StringBuilder();
-    for (DataRequirement r : content.dataRequirements().getOrDefault(rule.libraryName(), List.of())) {
+    for (DataRequirement r :
+        content.dataRequirements().getOrDefault(rule.libraryName(), List.of())) {
       keys.addAll(DataRequirements.keysFor(prefetch, r.getType()));
       if (!"Observation".equals(r.getType())) {
         continue;
