@@ -27,6 +27,14 @@ import org.hl7.fhir.r4.model.ValueSet;
 public final class DataRequirements {
   static final String OBSERVATIONS = "observations";
 
+  /**
+   * A data requirement's FHIR query (a core extension): a CPG engine's CDS Hooks discovery (HAPI
+   * FHIR's) lists these as the service's prefetch instead of building queries from the code
+   * filters, which for our value sets run to thousands of codes in one URL.
+   */
+  static final String QUERY_PATTERN =
+      "http://hl7.org/fhir/StructureDefinition/cqf-fhirQueryPattern";
+
   private DataRequirements() {}
 
   /**
@@ -56,6 +64,24 @@ public final class DataRequirements {
       out.put(source.name(), List.copyOf(distinct));
     }
     return out;
+  }
+
+  /**
+   * Names on each data requirement the prefetch queries of spec §2 that bring its type ({@link
+   * #QUERY_PATTERN}), verbatim.
+   */
+  static void addQueryPatterns(
+      Map<String, List<DataRequirement>> requirements, Map<String, PrefetchTemplate> prefetch) {
+    requirements.values().stream()
+        .flatMap(List::stream)
+        .forEach(
+            r ->
+                prefetch.values().stream()
+                    .filter(t -> t.accepts(r.getType()))
+                    .forEach(
+                        t ->
+                            r.addExtension(
+                                QUERY_PATTERN, new org.hl7.fhir.r4.model.StringType(t.query()))));
   }
 
   /** The prefetch templates of the content's services ({@code cds-services.json}), by key. */

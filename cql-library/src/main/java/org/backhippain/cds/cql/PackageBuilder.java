@@ -74,6 +74,7 @@ public final class PackageBuilder {
     start = System.nanoTime();
     Map<String, List<DataRequirement>> requirements = DataRequirements.gather(content, compilation);
     CqlCheck.failOn(DataRequirements.coverageProblems(content, requirements));
+    DataRequirements.addQueryPatterns(requirements, DataRequirements.prefetch(content));
     System.out.printf(
         "Data requirements: %d in %d libraries, all brought by the prefetch keys, in %d ms%n",
         requirements.values().stream().mapToInt(List::size).sum(),

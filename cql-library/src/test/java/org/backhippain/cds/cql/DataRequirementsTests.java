@@ -50,6 +50,34 @@ class DataRequirementsTests {
         .contains("ServiceRequest", "Procedure", "Coverage");
   }
 
+  /** A CPG engine's discovery lists these queries: the prefetch of spec §2, verbatim. */
+  @Test
+  void everyRequirementNamesThePrefetchQueriesThatBringIt() {
+    var queries =
+        DataRequirements.prefetch(content).values().stream().map(PrefetchTemplate::query).toList();
+    content
+        .dataRequirements()
+        .forEach(
+            (library, list) ->
+                list.forEach(
+                    r ->
+                        assertThat(r.getExtensionsByUrl(DataRequirements.QUERY_PATTERN))
+                            .as(library + " " + r.getType())
+                            .isNotEmpty()
+                            .allSatisfy(
+                                e -> assertThat(queries).contains(e.getValue().primitiveValue()))));
+    assertThat(content.dataRequirements().get("SmokingCessation"))
+        .filteredOn(r -> r.getType().equals("Observation"))
+        .allSatisfy(
+            r ->
+                assertThat(
+                        r.getExtensionByUrl(DataRequirements.QUERY_PATTERN)
+                            .getValue()
+                            .primitiveValue())
+                    .startsWith(
+                        "Observation?patient={{context.patientId}}&code=http://loinc.org|72514-3,"));
+  }
+
   @Test
   void theServicesPrefetchBringsEverything() {
     assertThat(DataRequirements.coverageProblems(content, content.dataRequirements())).isEmpty();
