@@ -237,9 +237,26 @@ public final class PackageBuilder {
    * Absolute links under the public handout base: the rule's page as the action's first
    * documentation (a CDS Hooks bridge makes it the card's {@code source}: label = its display, the
    * publisher), and every page link of the content ({@code /handouts/…}) made absolute.
+   *
+   * <p>HAPI FHIR's bridge takes a card's links from the PlanDefinition's {@code relatedArtifact}
+   * (label = {@code display}), not from the action: so an action's page link that shows on every
+   * card (no {@code shown-when}) is listed there too, first, and every related artifact gets its
+   * label as {@code display} (CDS Hooks requires a link's label). This service reads the action's
+   * documentation and the citations, as before.
    */
   static void links(PlanDefinition plan, String ruleId, String pageBase) {
     var action = plan.getActionFirstRep();
+    absolute(action, pageBase);
+    List<RelatedArtifact> everyCard = new ArrayList<>();
+    for (RelatedArtifact doc : action.getDocumentation()) {
+      if (doc.hasUrl() && doc.getExtensionByUrl(RuleDefinition.SHOWN_WHEN) == null) {
+        everyCard.add(doc.copy());
+      }
+    }
+    plan.getRelatedArtifact().addAll(0, everyCard);
+    plan.getRelatedArtifact().stream()
+        .filter(a -> a.hasLabel() && !a.hasDisplay())
+        .forEach(a -> a.setDisplay(a.getLabel()));
     action
         .getDocumentation()
         .add(
@@ -249,7 +266,6 @@ public final class PackageBuilder {
                 .setLabel("Rule page")
                 .setDisplay(plan.getPublisher())
                 .setUrl(pageBase + ContentPackage.RULE_PAGES + ruleId));
-    absolute(action, pageBase);
   }
 
   private static void absolute(PlanDefinition.PlanDefinitionActionComponent action, String base) {
