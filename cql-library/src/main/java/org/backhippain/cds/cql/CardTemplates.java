@@ -151,7 +151,7 @@ public final class CardTemplates {
   }
 
   /** The named elements of a tuple type (of each tuple of a choice); none for other types. */
-  private static Map<String, DataType> elements(DataType type) {
+  static Map<String, DataType> elements(DataType type) {
     Map<String, DataType> out = new LinkedHashMap<>();
     if (type instanceof TupleType tuple) {
       for (TupleTypeElement element : tuple.getElements()) {

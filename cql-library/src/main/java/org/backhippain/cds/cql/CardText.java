@@ -18,7 +18,6 @@ import org.hl7.cql.model.DataType;
 import org.hl7.cql.model.ListType;
 import org.hl7.cql.model.SimpleType;
 import org.hl7.cql.model.TupleType;
-import org.hl7.cql.model.TupleTypeElement;
 import org.hl7.elm.r1.ExpressionDef;
 import org.hl7.fhir.r4.model.Expression;
 import org.hl7.fhir.r4.model.PlanDefinition;
@@ -204,7 +203,7 @@ final class CardText {
     for (String define : List.of(RuleCatalog.CARD, RuleCatalog.DETAILS)) {
       for (ExpressionDef def : library.getStatements().getDef()) {
         if (def.getName().equals(define)) {
-          elements(Trackable.INSTANCE.getResultType(def))
+          CardTemplates.elements(Trackable.INSTANCE.getResultType(def))
               .forEach(
                   (field, type) ->
                       fields.put(field, new Field(name + ".\"" + define + "\"." + field, type)));
@@ -221,18 +220,6 @@ final class CardText {
             "List<System.String>{" + String.join(", ", labels) + "}",
             new ListType(new SimpleType("System.String", null, null))));
     return fields;
-  }
-
-  private static Map<String, DataType> elements(DataType type) {
-    Map<String, DataType> out = new LinkedHashMap<>();
-    if (type instanceof TupleType tuple) {
-      for (TupleTypeElement element : tuple.getElements()) {
-        out.put(element.getName(), element.getType());
-      }
-    } else if (type instanceof ChoiceType choice) {
-      choice.getTypes().forEach(t -> out.putAll(elements(t)));
-    }
-    return out;
   }
 
   /** A CQL string literal. */
@@ -394,7 +381,8 @@ final class CardText {
 
     private static Map<String, Field> fieldsOf(DataType tuple, String alias) {
       Map<String, Field> out = new LinkedHashMap<>();
-      elements(tuple).forEach((name, type) -> out.put(name, new Field(alias + "." + name, type)));
+      CardTemplates.elements(tuple)
+          .forEach((name, type) -> out.put(name, new Field(alias + "." + name, type)));
       return out;
     }
   }
