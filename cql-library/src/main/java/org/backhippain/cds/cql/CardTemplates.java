@@ -56,6 +56,26 @@ public final class CardTemplates {
                         .orElseThrow(() -> new IllegalStateException("no card partial " + name))));
   }
 
+  /**
+   * The values a rule's card text is filled from: its {@code Card} / {@code Card Details} values
+   * and the short labels of its citations ({@link #SOURCES}; the full references are on the rule's
+   * page).
+   */
+  public static Map<String, Object> values(RuleResult result) {
+    Map<String, Object> values = new java.util.HashMap<>(result.card());
+    values.put(SOURCES, citationLabels(result.rule().planDefinition()));
+    return values;
+  }
+
+  /** The short labels of a rule's citations, in order. */
+  static List<String> citationLabels(org.hl7.fhir.r4.model.PlanDefinition plan) {
+    return plan.getRelatedArtifact().stream()
+        .filter(
+            a -> a.getType() == org.hl7.fhir.r4.model.RelatedArtifact.RelatedArtifactType.CITATION)
+        .map(a -> a.hasLabel() ? a.getLabel() : a.getCitation())
+        .toList();
+  }
+
   /** Every text template of a rule's action tree (titles and descriptions), in tree order. */
   public static List<String> texts(PlanDefinitionActionComponent action) {
     List<String> texts = new ArrayList<>();
@@ -131,7 +151,7 @@ public final class CardTemplates {
   }
 
   /** The named elements of a tuple type (of each tuple of a choice); none for other types. */
-  private static Map<String, DataType> elements(DataType type) {
+  static Map<String, DataType> elements(DataType type) {
     Map<String, DataType> out = new LinkedHashMap<>();
     if (type instanceof TupleType tuple) {
       for (TupleTypeElement element : tuple.getElements()) {

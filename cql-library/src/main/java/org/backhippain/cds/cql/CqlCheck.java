@@ -32,14 +32,23 @@ public final class CqlCheck {
       problems.addAll(RuleCatalog.contractProblems(content, compilation));
     }
     long millis = (System.nanoTime() - start) / 1_000_000;
-    if (!problems.isEmpty()) {
-      problems.forEach(p -> System.err.println("[CQL ERROR] " + p));
-      throw new IllegalStateException(
-          problems.size() + " CQL content problem(s); first: " + problems.get(0));
-    }
+    failOn(problems);
     System.out.printf(
         "CQL check: %d libraries translated without errors, %d rules checked, in %d ms%n",
         content.cql().size(), content.planDefinitions().size(), millis);
     return compilation;
+  }
+
+  /**
+   * Fails the build on content problems: prints each on its own line and throws.
+   *
+   * @throws IllegalStateException naming the first, when there is any
+   */
+  static void failOn(List<String> problems) {
+    if (!problems.isEmpty()) {
+      problems.forEach(p -> System.err.println("[CONTENT ERROR] " + p));
+      throw new IllegalStateException(
+          problems.size() + " content problem(s); first: " + problems.get(0));
+    }
   }
 }

@@ -89,22 +89,43 @@ final class CqlCompilation {
 
     List<Problem> problems = new ArrayList<>();
     for (ContentPackage.CqlSource source : content.cql().values()) {
-      List<CqlCompilerException> errors = new ArrayList<>();
-      try {
-        libraries.resolveLibrary(identifier(source), errors);
-      } catch (RuntimeException e) {
-        problems.add(new Problem(source.path(), 0, 0, e.getMessage()));
-        continue;
-      }
-      for (CqlCompilerException error : errors) {
-        Problem problem = Problem.of(source, error, content.cql());
-        if (error.getSeverity() == CqlCompilerException.ErrorSeverity.Error
-            && !problems.contains(problem)) {
-          problems.add(problem);
-        }
-      }
+      compile(libraries, source, content.cql(), problems);
     }
     return new CqlCompilation(libraries, problems, false);
+  }
+
+  /**
+   * Translates one more library, made at build time ({@link CardText}), into this translation's
+   * library cache; its includes resolve to the libraries already there.
+   */
+  CqlCompilation with(ContentPackage.CqlSource source) {
+    libraryManager
+        .getLibrarySourceLoader()
+        .registerProvider(new StringLibrarySourceProvider(List.of(source.text())));
+    List<Problem> all = new ArrayList<>(problems);
+    compile(libraryManager, source, Map.of(source.name(), source), all);
+    return new CqlCompilation(libraryManager, all, false);
+  }
+
+  private static void compile(
+      LibraryManager libraries,
+      ContentPackage.CqlSource source,
+      Map<String, ContentPackage.CqlSource> all,
+      List<Problem> problems) {
+    List<CqlCompilerException> errors = new ArrayList<>();
+    try {
+      libraries.resolveLibrary(identifier(source), errors);
+    } catch (RuntimeException e) {
+      problems.add(new Problem(source.path(), 0, 0, e.getMessage()));
+      return;
+    }
+    for (CqlCompilerException error : errors) {
+      Problem problem = Problem.of(source, error, all);
+      if (error.getSeverity() == CqlCompilerException.ErrorSeverity.Error
+          && !problems.contains(problem)) {
+        problems.add(problem);
+      }
+    }
   }
 
   static VersionedIdentifier identifier(ContentPackage.CqlSource source) {

@@ -25,9 +25,11 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.DataRequirement;
 import org.hl7.fhir.r4.model.Enumerations.PublicationStatus;
 import org.hl7.fhir.r4.model.Library;
 import org.hl7.fhir.r4.model.MetadataResource;
+import org.hl7.fhir.r4.model.PlanDefinition;
 import org.hl7.fhir.r4.model.RelatedArtifact;
 import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.ValueSet;
@@ -54,16 +56,39 @@ public final class PackageBuilder {
   public static void main(String[] args) throws IOException {
     Path classes = Path.of(args[0]);
     Path target = Path.of(args[1]);
+    String pageBase = pageBase(args.length > 2 ? args[2] : ContentPackage.CANONICAL_BASE);
     FhirContext fhir = FhirContext.forR4Cached();
-    ContentPackage content = ContentPackage.sources(fhir);
-    List<Resource> resources = resources(content, CqlCheck.check(content));
+    ContentPackage sources = ContentPackage.sources(fhir);
+    CqlCompilation compilation = CqlCheck.check(sources);
+    long start = System.nanoTime();
+    CardText.Library cardText =
+        CardText.generate(sources, compilation, RuleCatalog.of(sources), VERSION);
+    ContentPackage.CqlSource cardTextSource =
+        ContentPackage.CqlSource.of("(generated) " + CardText.LIBRARY + ".cql", cardText.cql());
+    compilation = compilation.with(cardTextSource);
+    CqlCheck.failOn(compilation.problems().stream().map(Object::toString).toList());
+    ContentPackage content = sources.withCql(cardTextSource);
+    System.out.printf(
+        "Card text: %d defines generated from the templates into %s, in %d ms%n",
+        cardText.defines().size(), CardText.LIBRARY, (System.nanoTime() - start) / 1_000_000);
+    start = System.nanoTime();
+    Map<String, List<DataRequirement>> requirements = DataRequirements.gather(content, compilation);
+    CqlCheck.failOn(DataRequirements.coverageProblems(content, requirements));
+    DataRequirements.addQueryPatterns(requirements, DataRequirements.prefetch(content));
+    System.out.printf(
+        "Data requirements: %d in %d libraries, all brought by the prefetch keys, in %d ms%n",
+        requirements.values().stream().mapToInt(List::size).sum(),
+        requirements.size(),
+        (System.nanoTime() - start) / 1_000_000);
+    List<Resource> resources =
+        resources(content, compilation, new Packaging(cardText, requirements, pageBase));
     IParser json = fhir.newJsonParser().setPrettyPrint(true);
     ObjectMapper mapper = new ObjectMapper();
     ArrayNode index = mapper.createArrayNode();
     Map<String, byte[]> files = new LinkedHashMap<>();
     files.put(
         "package.json",
-        mapper.writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest(mapper)));
+        mapper.writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest(mapper, pageBase)));
     for (Resource r : resources) {
       String file = r.fhirType() + "-" + r.getIdElement().getIdPart() + ".json";
       files.put(file, json.encodeResourceToString(r).getBytes(StandardCharsets.UTF_8));
@@ -115,12 +140,29 @@ public final class PackageBuilder {
         ContentPackage.PACKAGE_RESOURCE);
   }
 
-  static ObjectNode manifest(ObjectMapper mapper) {
+  /**
+   * The public handout base: where a site serves the package's pages ({@code /handouts/…}, {@code
+   * /review/…}); an absolute http(s) URL without a trailing slash.
+   */
+  static String pageBase(String base) {
+    String trimmed = base.strip().replaceAll("/+$", "");
+    if (!trimmed.matches("https?://[^\\s/?#]+(/[^\\s?#]*)?")) {
+      throw new IllegalStateException("public handout base is not an http(s) URL: " + base);
+    }
+    return trimmed;
+  }
+
+  /**
+   * {@code package.json}, with the fields HAPI FHIR's package installer reads: name, version,
+   * canonical, {@code fhirVersions} and the core dependency; {@code url} is where the package's
+   * pages are published (the public handout base).
+   */
+  static ObjectNode manifest(ObjectMapper mapper, String pageBase) {
     ObjectNode m = mapper.createObjectNode();
     m.put("name", NAME);
     m.put("version", VERSION);
     m.put("canonical", ContentPackage.CANONICAL_BASE);
-    m.put("url", ContentPackage.CANONICAL_BASE);
+    m.put("url", pageBase);
     m.put("title", "Back & Hip Pain CDS content");
     m.put(
         "description",
@@ -129,17 +171,25 @@ public final class PackageBuilder {
     m.put("license", "CC-BY-4.0");
     m.put("type", "fhir.ig");
     m.putArray("fhirVersions").add("4.0.1");
+    m.putArray("jurisdiction").add("urn:iso:std:iso:3166#US");
     m.putObject("dependencies").put("hl7.fhir.r4.core", "4.0.1");
     return m;
   }
+
+  /** What the build adds to the content's resources when it packages them. */
+  record Packaging(
+      CardText.Library cardText,
+      Map<String, List<DataRequirement>> dataRequirements,
+      String pageBase) {}
 
   /**
    * The package's resources: content resources (ValueSets as written, with their complete
    * expansions) and a Library per CQL library with its CQL and its ELM JSON.
    */
-  static List<Resource> resources(ContentPackage content, CqlCompilation compilation)
-      throws IOException {
+  static List<Resource> resources(
+      ContentPackage content, CqlCompilation compilation, Packaging packaging) throws IOException {
     List<Resource> out = new ArrayList<>();
+    RuleCatalog catalog = RuleCatalog.of(content);
     for (IBaseResource r : content.resources()) {
       Resource resource = ((Resource) r).copy();
       if (resource instanceof ValueSet vs) {
@@ -148,16 +198,30 @@ public final class PackageBuilder {
       if (resource instanceof org.hl7.fhir.r4.model.StructureDefinition sd && !sd.hasSnapshot()) {
         snapshot(sd);
       }
+      if (resource instanceof PlanDefinition plan) {
+        RuleDefinition rule =
+            catalog.rules().stream()
+                .filter(d -> d.planDefinition().getUrl().equals(plan.getUrl()))
+                .findFirst()
+                .orElseThrow();
+        links(plan, rule.ruleId(), packaging.pageBase());
+        CardText.addDynamicValues(
+            plan,
+            packaging.cardText(),
+            ContentPackage.CANONICAL_BASE + "/Library/" + CardText.LIBRARY);
+      }
       out.add(resource);
     }
     for (ContentPackage.CqlSource source : content.cql().values()) {
-      out.add(
+      Library library =
           library(
               source.name(),
               source.version(),
               source.text(),
               elm(compilation, source.name()),
-              description(source.text())));
+              description(source.text()));
+      library.setDataRequirement(packaging.dataRequirements().get(source.name()));
+      out.add(library);
     }
     out.add(
         library(
@@ -167,6 +231,50 @@ public final class PackageBuilder {
             elm(compilation, ContentPackage.FHIR_HELPERS),
             "FHIRHelpers 4.0.1 (HL7), included so that every library this package holds resolves inside it."));
     return out;
+  }
+
+  /**
+   * Absolute links under the public handout base: the rule's page as the action's first
+   * documentation (a CDS Hooks bridge makes it the card's {@code source}: label = its display, the
+   * publisher), and every page link of the content ({@code /handouts/…}) made absolute.
+   *
+   * <p>HAPI FHIR's bridge takes a card's links from the PlanDefinition's {@code relatedArtifact}
+   * (label = {@code display}), not from the action: so an action's page link that shows on every
+   * card (no {@code shown-when}) is listed there too, first, and every related artifact gets its
+   * label as {@code display} (CDS Hooks requires a link's label). This service reads the action's
+   * documentation and the citations, as before.
+   */
+  static void links(PlanDefinition plan, String ruleId, String pageBase) {
+    var action = plan.getActionFirstRep();
+    absolute(action, pageBase);
+    List<RelatedArtifact> everyCard = new ArrayList<>();
+    for (RelatedArtifact doc : action.getDocumentation()) {
+      if (doc.hasUrl() && doc.getExtensionByUrl(RuleDefinition.SHOWN_WHEN) == null) {
+        everyCard.add(doc.copy());
+      }
+    }
+    plan.getRelatedArtifact().addAll(0, everyCard);
+    plan.getRelatedArtifact().stream()
+        .filter(a -> a.hasLabel() && !a.hasDisplay())
+        .forEach(a -> a.setDisplay(a.getLabel()));
+    action
+        .getDocumentation()
+        .add(
+            0,
+            new RelatedArtifact()
+                .setType(RelatedArtifact.RelatedArtifactType.DOCUMENTATION)
+                .setLabel("Rule page")
+                .setDisplay(plan.getPublisher())
+                .setUrl(pageBase + ContentPackage.RULE_PAGES + ruleId));
+  }
+
+  private static void absolute(PlanDefinition.PlanDefinitionActionComponent action, String base) {
+    for (RelatedArtifact doc : action.getDocumentation()) {
+      if (doc.hasUrl() && doc.getUrl().startsWith("/")) {
+        doc.setUrl(base + doc.getUrl());
+      }
+    }
+    action.getAction().forEach(child -> absolute(child, base));
   }
 
   private static String elm(CqlCompilation compilation, String name) {

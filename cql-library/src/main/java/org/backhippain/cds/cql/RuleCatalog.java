@@ -167,6 +167,34 @@ public final class RuleCatalog {
                           + e.getExpression()
                           + "\" must be a define name in language "
                           + ContentPackage.CQL));
+      // Dynamic values naming another library: the generated card text (CardText), whose defines
+      // they must name.
+      ContentPackage.CqlSource cardText = content.cql().get(CardText.LIBRARY);
+      for (var e : rule.expressions()) {
+        if (!e.hasReference()) {
+          continue;
+        }
+        if (!e.getReference().equals(ContentPackage.CANONICAL_BASE + "/Library/" + CardText.LIBRARY)
+            || cardText == null) {
+          problems.add(
+              where
+                  + ": \""
+                  + e.getExpression()
+                  + "\" names "
+                  + e.getReference()
+                  + ", which is not the package's "
+                  + CardText.LIBRARY
+                  + " library");
+        } else if (!defines(compilation, cardText).contains(e.getExpression())) {
+          problems.add(
+              where
+                  + ": names \""
+                  + e.getExpression()
+                  + "\", which "
+                  + CardText.LIBRARY
+                  + " does not define");
+        }
+      }
       canonicals(rule.action()).stream()
           .filter(url -> content.activityDefinition(url).isEmpty())
           .forEach(url -> problems.add(where + ": ActivityDefinition " + url + " not in content"));

@@ -31,8 +31,9 @@ public record RuleDefinition(
   }
 
   /**
-   * The CQL defines the card needs besides the contract: conditions and dynamic values of nested
-   * actions, and the conditions of links.
+   * The CQL defines of the rule's library the card needs besides the contract: conditions and
+   * dynamic values of nested actions, and the conditions of links. Dynamic values that name another
+   * library (the generated card text, for CPG engines) are not among them.
    */
   public Set<String> referencedExpressions() {
     Set<String> names = new LinkedHashSet<>();
@@ -58,7 +59,9 @@ public record RuleDefinition(
     if (!top) {
       a.getCondition().forEach(c -> names.add(c.getExpression().getExpression()));
     }
-    a.getDynamicValue().forEach(d -> names.add(d.getExpression().getExpression()));
+    a.getDynamicValue().stream()
+        .filter(d -> !d.getExpression().hasReference())
+        .forEach(d -> names.add(d.getExpression().getExpression()));
     for (RelatedArtifact doc : a.getDocumentation()) {
       Extension shownWhen = doc.getExtensionByUrl(SHOWN_WHEN);
       if (shownWhen != null) {

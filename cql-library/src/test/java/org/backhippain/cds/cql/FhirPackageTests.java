@@ -30,6 +30,7 @@ import org.hl7.fhir.r4.model.CodeSystem;
 import org.hl7.fhir.r4.model.Library;
 import org.hl7.fhir.r4.model.MetadataResource;
 import org.hl7.fhir.r4.model.PlanDefinition;
+import org.hl7.fhir.r4.model.RelatedArtifact;
 import org.hl7.fhir.r4.model.StructureDefinition;
 import org.hl7.fhir.r4.model.ValueSet;
 import org.hl7.fhir.utilities.npm.NpmPackage;
@@ -87,7 +88,7 @@ class FhirPackageTests {
   void theServiceLoadsWhatThePackageHolds() throws IOException {
     ContentPackage content = ContentPackage.load(FHIR);
     assertThat(content.planDefinitions()).hasSize(16);
-    assertThat(content.cql()).hasSize(18).doesNotContainKey("FHIRHelpers");
+    assertThat(content.cql()).hasSize(19).doesNotContainKey("FHIRHelpers").containsKey("CardText");
     assertThat(content.file("cds-services.json")).isPresent();
     assertThat(content.file("cards/why.mustache")).isPresent();
     assertThat(content.paths("tests")).anyMatch(p -> p.endsWith("/case.json"));
@@ -108,6 +109,70 @@ class FhirPackageTests {
     assertThat(manifest.path("fhirVersions").get(0).asText()).isEqualTo("4.0.1");
     assertThat(manifest.path("canonical").asText()).isEqualTo(ContentPackage.CANONICAL_BASE);
     assertThat(manifest.path("dependencies").path("hl7.fhir.r4.core").asText()).isEqualTo("4.0.1");
+  }
+
+  /**
+   * Page links are absolute under the public handout base (the package's {@code url}): the built
+   * package under the default, and a rebuild for a site's own base ({@code -Dpublic-handout-base})
+   * links the rule page and the handout there. A CDS Hooks bridge that takes a card's links from
+   * the PlanDefinition's related artifacts (HAPI FHIR's) finds there each page link shown on every
+   * card, and a label ({@code display}) for each link.
+   */
+  @Test
+  void pageLinksAreAbsoluteUnderThePublicHandoutBase() {
+    assertThat(manifest.path("url").asText()).isEqualTo(ContentPackage.CANONICAL_BASE);
+    PlanDefinition packaged = packaged("/self-care");
+    assertThat(packaged.getActionFirstRep().getDocumentation())
+        .extracting(RelatedArtifact::getUrl)
+        .filteredOn(u -> u != null && !u.startsWith("https://doi.org/"))
+        .containsExactly(
+            ContentPackage.CANONICAL_BASE + "/review/self-care",
+            ContentPackage.CANONICAL_BASE + "/handouts/self-care");
+    assertThat(packaged.getRelatedArtifact().get(0).getUrl())
+        .isEqualTo(ContentPackage.CANONICAL_BASE + "/handouts/self-care");
+    PlanDefinition imaging = packaged("/imaging-not-indicated");
+    assertThat(imaging.getActionFirstRep().getDocumentation())
+        .as("its handout link shows only when the card says so (shown-when)")
+        .anyMatch(d -> d.getUrl().endsWith("/handouts/self-care"));
+    assertThat(imaging.getRelatedArtifact())
+        .noneMatch(a -> a.hasUrl() && a.getUrl().endsWith("/handouts/self-care"));
+    assertThat(resources)
+        .filteredOn(r -> r instanceof PlanDefinition)
+        .flatExtracting(r -> ((PlanDefinition) r).getRelatedArtifact())
+        .filteredOn(a -> ((RelatedArtifact) a).hasUrl())
+        .allSatisfy(a -> assertThat(((RelatedArtifact) a).getDisplay()).isNotBlank());
+
+    String base = PackageBuilder.pageBase(" https://cds.example.org/back-hip/ ");
+    assertThat(base).isEqualTo("https://cds.example.org/back-hip");
+    PlanDefinition source =
+        ContentPackage.sources(FHIR).planDefinitions().stream()
+            .filter(p -> p.getUrl().endsWith("/self-care"))
+            .findFirst()
+            .orElseThrow()
+            .copy();
+    PackageBuilder.links(source, "self-care", base);
+    RelatedArtifact rulePage = source.getActionFirstRep().getDocumentation().get(0);
+    assertThat(rulePage.getUrl()).isEqualTo(base + "/review/self-care");
+    assertThat(rulePage.getDisplay()).isEqualTo(source.getPublisher());
+    assertThat(source.getActionFirstRep().getDocumentation())
+        .extracting(RelatedArtifact::getUrl)
+        .contains(base + "/handouts/self-care")
+        .noneMatch(u -> u != null && u.startsWith("/"));
+    assertThat(PackageBuilder.manifest(new ObjectMapper(), base).path("url").asText())
+        .isEqualTo(base);
+    for (String bad : List.of("cds.example.org", "ftp://cds.example.org", "https://h/x?y=1")) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> PackageBuilder.pageBase(bad))
+          .as(bad)
+          .hasMessageContaining("public handout base is not an http(s) URL");
+    }
+  }
+
+  static PlanDefinition packaged(String urlEnd) {
+    return resources.stream()
+        .filter(r -> r instanceof PlanDefinition p && p.getUrl().endsWith(urlEnd))
+        .map(PlanDefinition.class::cast)
+        .findFirst()
+        .orElseThrow();
   }
 
   @Test
@@ -274,7 +339,7 @@ class FhirPackageTests {
     List<String> missing = new ArrayList<>();
     Pattern canonical =
         Pattern.compile(
-            "\"(https://back-hip-pain-cds\\.org/fhir/[A-Za-z]+/[A-Za-z0-9.-]+(?:\\|[0-9.]+)?)\"");
+            "\"(https://back-hip-pain-cds\\.org/fhir/[A-Z][A-Za-z]+/[A-Za-z0-9.-]+(?:\\|[0-9.]+)?)\"");
     Pattern valueset = Pattern.compile("valueset \"[^\"]+\": '([^']+)'");
     for (IBaseResource r : resources) {
       String text = FHIR.newJsonParser().encodeResourceToString(r);

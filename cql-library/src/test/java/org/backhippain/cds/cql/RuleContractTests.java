@@ -18,7 +18,7 @@ class RuleContractTests {
 
   @org.junit.jupiter.api.BeforeAll
   static void translate() {
-    translated = CqlCompilation.translate(ContentPackage.load(FHIR));
+    translated = Translation.get();
   }
 
   @Test

@@ -104,8 +104,7 @@ public class CardFactory {
   public Card card(RuleResult result, String patientId, String baseUrl) {
     RuleDefinition rule = result.rule();
     PlanDefinitionActionComponent action = rule.action();
-    Map<String, Object> values = new HashMap<>(result.card());
-    values.put(CardTemplates.SOURCES, citations(rule));
+    Map<String, Object> values = CardTemplates.values(result);
 
     Indicator indicator = Indicator.of(action.getPriority());
     String summary = render(action.getTitle(), values);
@@ -135,27 +134,29 @@ public class CardFactory {
         links(result, baseUrl));
   }
 
-  /** The short labels of the rule's citations; the full references are on the review page. */
-  private static List<String> citations(RuleDefinition rule) {
-    return rule.planDefinition().getRelatedArtifact().stream()
-        .filter(a -> a.getType() == RelatedArtifact.RelatedArtifactType.CITATION)
-        .map(a -> a.hasLabel() ? a.getLabel() : a.getCitation())
-        .toList();
-  }
-
+  /**
+   * The action's documentation as links, but for the rule's own page (the card's {@code source}).
+   * The package's page links are absolute under its page base ({@link ContentPackage#pageBase});
+   * this service serves those pages itself, so they point at its public base URL.
+   */
   private List<Link> links(RuleResult result, String baseUrl) {
     List<Link> links = new ArrayList<>();
+    String rulePage = content.pageLink(ContentPackage.RULE_PAGES + result.rule().ruleId());
     for (RelatedArtifact doc : result.rule().action().getDocumentation()) {
       var shownWhen = doc.getExtensionByUrl(RuleDefinition.SHOWN_WHEN);
       if (shownWhen != null && !result.isTrue(shownWhen.getValue().primitiveValue())) {
         continue;
       }
-      if (doc.hasUrl()) {
-        String url = doc.getUrl().startsWith("/") ? baseUrl + doc.getUrl() : doc.getUrl();
-        links.add(new Link(doc.getLabel(), url, "absolute", null));
+      if (doc.hasUrl() && !doc.getUrl().equals(rulePage)) {
+        links.add(new Link(doc.getLabel(), served(doc.getUrl(), baseUrl), "absolute", null));
       }
     }
     return links.isEmpty() ? null : links;
+  }
+
+  private String served(String url, String baseUrl) {
+    String pages = content.pageBase() + "/";
+    return url.startsWith(pages) ? baseUrl + url.substring(pages.length() - 1) : url;
   }
 
   /** A nested action applies when every condition it names (a CQL define) is true. */

@@ -21,6 +21,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.backhippain.cds.cql.ContentCase;
 import org.backhippain.cds.cql.ContentPackage;
+import org.backhippain.cds.cql.DataRequirements;
 import org.backhippain.cds.cql.EvaluationInput;
 import org.backhippain.cds.cql.RuleDefinition;
 import org.backhippain.cds.cql.RuleEngine;
@@ -33,6 +34,7 @@ import org.backhippain.cds.service.cards.Suggestion;
 import org.backhippain.cds.service.cards.SuggestionAction;
 import org.commonmark.parser.Parser;
 import org.commonmark.renderer.html.HtmlRenderer;
+import org.hl7.fhir.r4.model.DataRequirement;
 import org.hl7.fhir.r4.model.RelatedArtifact;
 import org.hl7.fhir.r4.model.ValueSet;
 
@@ -55,25 +57,10 @@ final class RuleBook {
   private static final Pattern HEADER = Pattern.compile("\\A\\s*/\\*(.*?)\\*/", Pattern.DOTALL);
   private static final Pattern CONFIG_REF = Pattern.compile("Config\\.\"([^\"]+)\"");
   private static final Pattern VALUESET = Pattern.compile("valueset \"([^\"]+)\": '([^']+)'");
-  private static final Pattern RETRIEVE = Pattern.compile("\\[(\\w+)");
-  private static final Pattern CODE =
-      Pattern.compile("code \"([^\"]+)\": '([^']+)' from \"([^\"]+)\"");
-  private static final Pattern CODESYSTEM = Pattern.compile("codesystem \"([^\"]+)\": '([^']+)'");
   private static final Pattern WINDOW = Pattern.compile("(Window|Look-back|Recent) Days$");
 
   /** The date rules every rule page states (content, paraphrasing the clinical spec §4). */
   static final String DATES = "review/dates-and-windows.md";
-
-  private static final Map<String, String> KEY_OF_TYPE =
-      Map.of(
-          "Patient", "patient",
-          "Condition", "conditions",
-          "Observation", "observations",
-          "MedicationRequest", "medications",
-          "Medication", "medications",
-          "ServiceRequest", "serviceRequests",
-          "Procedure", "procedures",
-          "Coverage", "coverage");
 
   private final ContentPackage content;
   private final RuleEngine engine;
@@ -264,7 +251,7 @@ final class RuleBook {
                     .append(html.render(markdown.parse(text)))
                     .append("</div>\n"));
     body.append(valueSets(cql));
-    body.append(data(cql));
+    body.append(data(rule));
     body.append("<h2>Sources</h2><ul>");
     for (RelatedArtifact a : citations(rule)) {
       body.append("<li>").append(esc(a.getCitation())).append("</li>");
@@ -595,48 +582,46 @@ final class RuleBook {
                 .compile(content.file(p).orElseThrow(() -> new IllegalStateException("no " + p))));
   }
 
-  private String data(String cql) {
-    String common = content.cql().get("Common").text();
+  /**
+   * The data the rule reads, from its Library's data requirements (computed from the ELM at build
+   * time): the prefetch keys that bring each type read, and the Observations by code.
+   */
+  private String data(RuleDefinition rule) {
+    var prefetch = DataRequirements.prefetch(content);
     Set<String> keys = new TreeSet<>(List.of("patient", "conditions"));
-    Matcher m = RETRIEVE.matcher(cql);
-    while (m.find()) {
-      if (KEY_OF_TYPE.containsKey(m.group(1))) {
-        keys.add(KEY_OF_TYPE.get(m.group(1)));
-      }
-    }
-    if (cql.contains("Medication Concept") || cql.contains("Steroid")) {
-      keys.add("medications");
-    }
-    Map<String, String> systems = new LinkedHashMap<>();
-    Matcher s = CODESYSTEM.matcher(cql);
-    while (s.find()) {
-      systems.put(s.group(1), s.group(2));
-    }
     StringBuilder observations = new StringBuilder();
-    Matcher c = CODE.matcher(cql);
-    while (c.find()) {
-      if (cql.contains("[Observation: \"" + c.group(1) + "\"]")) {
-        observations
-            .append("<li>Observation coded <code>")
-            .append(esc(systems.getOrDefault(c.group(3), c.group(3)) + "|" + c.group(2)))
-            .append("</code> (")
-            .append(esc(c.group(1)))
-            .append(")")
-            .append(
-                systems.getOrDefault(c.group(3), "").endsWith("/findings")
-                    ? ": a questionnaire item with <code>valueBoolean</code> true when present"
-                    : "")
-            .append("</li>");
+    for (DataRequirement r :
+        content.dataRequirements().getOrDefault(rule.libraryName(), List.of())) {
+      keys.addAll(DataRequirements.keysFor(prefetch, r.getType()));
+      if (!"Observation".equals(r.getType())) {
+        continue;
+      }
+      for (var filter : r.getCodeFilter()) {
+        for (var code : filter.getCode()) {
+          observations
+              .append("<li>Observation coded <code>")
+              .append(esc(code.getSystem() + "|" + code.getCode()))
+              .append("</code>")
+              .append(
+                  code.getSystem().endsWith("/findings")
+                      ? ": a questionnaire item with <code>valueBoolean</code> true when present"
+                      : "")
+              .append("</li>");
+        }
+        if (filter.hasValueSet()) {
+          observations
+              .append("<li>Observation coded in <code>")
+              .append(esc(filter.getValueSet()))
+              .append("</code></li>");
+        }
       }
     }
     return "<h2>Data the EHR must send</h2><p>Prefetch keys read: <code>"
-        + esc(String.join("</code>, <code>", keys))
-            .replace("&lt;/code&gt;, &lt;code&gt;", "</code>, <code>")
+        + String.join("</code>, <code>", keys.stream().map(RuleBook::esc).toList())
         + "</code>. Without <code>patient</code> or <code>conditions</code> the service answers 412.</p>"
         + (observations.length() == 0
             ? ""
             : "<ul data-testid=\"observations\">" + observations + "</ul>")
-        + (common.isEmpty() ? "" : "")
         + "\n";
   }
 

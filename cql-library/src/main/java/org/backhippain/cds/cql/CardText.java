@@ -1,0 +1,431 @@
+package org.backhippain.cds.cql;
+
+import com.samskivert.mustache.DefaultCollector;
+import com.samskivert.mustache.Mustache;
+import com.samskivert.mustache.MustacheException;
+import com.samskivert.mustache.Template;
+import java.io.IOException;
+import java.io.Writer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.cqframework.cql.cql2elm.tracking.Trackable;
+import org.hl7.cql.model.ChoiceType;
+import org.hl7.cql.model.DataType;
+import org.hl7.cql.model.ListType;
+import org.hl7.cql.model.SimpleType;
+import org.hl7.cql.model.TupleType;
+import org.hl7.elm.r1.ExpressionDef;
+import org.hl7.fhir.r4.model.Expression;
+import org.hl7.fhir.r4.model.PlanDefinition;
+import org.hl7.fhir.r4.model.PlanDefinition.PlanDefinitionActionComponent;
+
+/**
+ * Generates, at build time, the {@code CardText} CQL library from the card text templates: every
+ * action title and description of a rule's PlanDefinition that is a mustache template becomes a
+ * define, and the packaged PlanDefinition gets a {@code dynamicValue} ({@code action.title}, {@code
+ * action.description}) naming it, so that a CPG engine applying the PlanDefinition shows the same
+ * text as the service (without the Why section, which only the service adds). The templates stay
+ * the one source of card text: the library is generated into the package only, never kept in
+ * content nor edited.
+ *
+ * <p>The translation is done by jmustache itself, run over symbolic card values: the template is
+ * parsed, its partials inlined and its standalone lines trimmed exactly as when the service renders
+ * it, and a name the rule's {@code Card} / {@code Card Details} result types lack is an error (as
+ * in {@link CardTemplates#problems}). A variable becomes the tuple field ({@code ToString} for an
+ * Integer; {@code &} prints null as nothing, as the service does); a Boolean section {@code if}; a
+ * list section {@code Combine(list X return …, sep)}, where a trailing {@code
+ * {{^-last}}sep{{/-last}}} is the separator; partials are inlined.
+ */
+final class CardText {
+  static final String LIBRARY = "CardText";
+  static final String TITLE = "action.title";
+  static final String DESCRIPTION = "action.description";
+
+  private static final char OPEN = '\uE000';
+  private static final char CLOSE = '\uE001';
+  private static final Pattern MARKER = Pattern.compile(OPEN + "(\\d+)" + CLOSE);
+  private static final Pattern LAST_SEPARATOR =
+      Pattern.compile("\\{\\{\\^-last\\}\\}(.*?)\\{\\{/-last\\}\\}\\z", Pattern.DOTALL);
+  private static final Pattern PATH = Pattern.compile("[A-Za-z0-9_.\"]+");
+  private static final Pattern ITERATION_NAME = Pattern.compile("\\{\\{[#^/]?-(first|last|index)");
+
+  /** One generated define and where its dynamic value goes. */
+  record Define(String ruleId, String actionId, String path, String name, String cql) {}
+
+  /** The generated library: its CQL text and its defines, in rule and action-tree order. */
+  record Library(String cql, List<Define> defines) {
+    /** The dynamic values of one action, by path. */
+    Map<String, String> of(String actionId) {
+      Map<String, String> out = new LinkedHashMap<>();
+      defines.stream()
+          .filter(d -> d.actionId().equals(actionId))
+          .forEach(d -> out.put(d.path(), d.name()));
+      return out;
+    }
+  }
+
+  private CardText() {}
+
+  /**
+   * Generates the library from the content's rules; needs the translator's result types.
+   *
+   * @throws IllegalStateException naming every template that cannot be generated
+   */
+  static Library generate(
+      ContentPackage content, CqlCompilation compilation, RuleCatalog catalog, String version) {
+    List<Define> defines = new ArrayList<>();
+    List<String> problems = new ArrayList<>();
+    StringBuilder includes = new StringBuilder();
+    for (RuleDefinition rule : catalog.rules()) {
+      ContentPackage.CqlSource source = content.cql().get(rule.libraryName());
+      includes
+          .append("include ")
+          .append(source.name())
+          .append(" version '")
+          .append(source.version())
+          .append("' called ")
+          .append(source.name())
+          .append('\n');
+      Map<String, Field> fields = fields(rule, compilation.compiled(source).getLibrary());
+      collect(content, rule, rule.action(), fields, defines, problems);
+    }
+    java.util.Set<String> names = new java.util.HashSet<>();
+    defines.stream()
+        .filter(d -> !names.add(d.name()))
+        .forEach(d -> problems.add("action id " + d.actionId() + " is used twice"));
+    if (!problems.isEmpty()) {
+      throw new IllegalStateException(
+          problems.size() + " card text problem(s); first: " + problems.get(0));
+    }
+    StringBuilder cql = new StringBuilder();
+    cql.append(
+            """
+            /*
+             * CardText: GENERATED by the build (PackageBuilder, CardText.java) from the card text
+             * templates of the PlanDefinitions and content/input/cards; never edit it, edit the
+             * templates. Each define is the text of one action's title or description, named by
+             * that action's dynamicValue (action.title, action.description), so that a CPG engine
+             * shows the cards' summary and description as the service does (the service adds the
+             * Why section).
+             */
+            """)
+        .append("library ")
+        .append(LIBRARY)
+        .append(" version '")
+        .append(version)
+        .append("'\n\nusing FHIR version '4.0.1'\n\n")
+        .append(includes)
+        .append("\ncontext Patient\n");
+    for (Define d : defines) {
+      cql.append("\n/* ")
+          .append(d.ruleId())
+          .append(", action ")
+          .append(d.actionId())
+          .append(" */\ndefine \"")
+          .append(d.name())
+          .append("\":\n  ")
+          .append(d.cql())
+          .append('\n');
+    }
+    return new Library(cql.toString(), List.copyOf(defines));
+  }
+
+  private static void collect(
+      ContentPackage content,
+      RuleDefinition rule,
+      PlanDefinitionActionComponent action,
+      Map<String, Field> fields,
+      List<Define> defines,
+      List<String> problems) {
+    String[][] texts = {
+      {TITLE, action.getTitle(), "title"}, {DESCRIPTION, action.getDescription(), "description"}
+    };
+    for (String[] text : texts) {
+      if (text[1] == null || !text[1].contains("{{")) {
+        continue;
+      }
+      if (!action.hasId()) {
+        problems.add(rule.planDefinition().getUrl() + ": an action with card text has no id");
+        continue;
+      }
+      try {
+        defines.add(
+            new Define(
+                rule.ruleId(),
+                action.getId(),
+                text[0],
+                action.getId() + " " + text[2],
+                translate(content, text[1], fields)));
+      } catch (IllegalStateException e) {
+        problems.add(
+            rule.planDefinition().getUrl()
+                + ": action "
+                + action.getId()
+                + " "
+                + text[2]
+                + ": "
+                + e.getMessage());
+      }
+    }
+    action.getAction().forEach(child -> collect(content, rule, child, fields, defines, problems));
+  }
+
+  /** The CQL expression of one template over the given card values. */
+  static String translate(ContentPackage content, String template, Map<String, Field> fields) {
+    Generation generation = new Generation();
+    Mustache.Compiler compiler =
+        CardTemplates.compiler(content).withCollector(new SymbolCollector());
+    try {
+      String rendered =
+          compiler.compile(template).execute(generation.scope(fields, 0)).strip(); // as the service
+      return generation.cql(rendered);
+    } catch (MustacheException e) {
+      Throwable cause = e.getCause();
+      throw new IllegalStateException(
+          e.getMessage() + (cause == null ? "" : ": " + cause.getMessage()), e);
+    }
+  }
+
+  /** A card value the templates may name: its CQL path and type. */
+  record Field(String cql, DataType type) {}
+
+  /**
+   * The values a rule's templates see, as the service merges them: {@code Card}, then {@code Card
+   * Details} over it, and the citation labels ({@link CardTemplates#SOURCES}).
+   */
+  static Map<String, Field> fields(RuleDefinition rule, org.hl7.elm.r1.Library library) {
+    Map<String, Field> fields = new LinkedHashMap<>();
+    String name = rule.libraryName();
+    for (String define : List.of(RuleCatalog.CARD, RuleCatalog.DETAILS)) {
+      for (ExpressionDef def : library.getStatements().getDef()) {
+        if (def.getName().equals(define)) {
+          CardTemplates.elements(Trackable.INSTANCE.getResultType(def))
+              .forEach(
+                  (field, type) ->
+                      fields.put(field, new Field(name + ".\"" + define + "\"." + field, type)));
+        }
+      }
+    }
+    List<String> labels =
+        CardTemplates.citationLabels(rule.planDefinition()).stream()
+            .map(CardText::literal)
+            .toList();
+    fields.put(
+        CardTemplates.SOURCES,
+        new Field(
+            "List<System.String>{" + String.join(", ", labels) + "}",
+            new ListType(new SimpleType("System.String", null, null))));
+    return fields;
+  }
+
+  /** A CQL string literal. */
+  static String literal(String text) {
+    StringBuilder out = new StringBuilder("'");
+    for (char c : text.toCharArray()) {
+      switch (c) {
+        case '\'' -> out.append("\\'");
+        case '\\' -> out.append("\\\\");
+        case '\n' -> out.append("\\n");
+        case '\r' -> out.append("\\r");
+        case '\t' -> out.append("\\t");
+        default -> out.append(c);
+      }
+    }
+    return out.append('\'').toString();
+  }
+
+  private static String typeName(DataType type) {
+    return type instanceof SimpleType simple ? simple.getName() : String.valueOf(type);
+  }
+
+  /**
+   * One template's translation: the CQL expressions the symbolic values printed, each marked in the
+   * rendered text by its index between two private-use characters.
+   */
+  private static final class Generation {
+    private final List<String> expressions = new ArrayList<>();
+
+    String mark(String cql) {
+      expressions.add(cql);
+      return OPEN + String.valueOf(expressions.size() - 1) + CLOSE;
+    }
+
+    /** Literal text and marked expressions as one CQL expression ({@code &}: null prints ""). */
+    String cql(String rendered) {
+      List<String> parts = new ArrayList<>();
+      Matcher m = MARKER.matcher(rendered);
+      int at = 0;
+      while (m.find()) {
+        if (m.start() > at) {
+          parts.add(literal(rendered.substring(at, m.start())));
+        }
+        parts.add(expressions.get(Integer.parseInt(m.group(1))));
+        at = m.end();
+      }
+      if (at < rendered.length()) {
+        parts.add(literal(rendered.substring(at)));
+      }
+      if (parts.isEmpty()) {
+        return "''";
+      }
+      if (parts.size() == 1
+          && (parts.get(0).startsWith("'") || PATH.matcher(parts.get(0)).matches())) {
+        return parts.get(0);
+      }
+      return String.join(
+          "\n    & ", parts.stream().map(p -> p.startsWith("'") ? p : "(" + p + ")").toList());
+    }
+
+    Scope scope(Map<String, Field> fields, int depth) {
+      return new Scope(this, fields, depth);
+    }
+
+    /** The symbolic value of a card value of the given CQL type. */
+    Object value(Field field, int depth) {
+      DataType type = field.type();
+      if (type instanceof ListType list) {
+        return new Section(this, field.cql(), list, depth);
+      }
+      String name = typeName(type);
+      return switch (name) {
+        case "System.Boolean" -> new Section(this, field.cql(), type, depth);
+        case "System.String" -> new Scalar(this, field.cql());
+        case "System.Integer" -> new Scalar(this, "ToString(" + field.cql() + ")");
+        default ->
+            throw new IllegalStateException(
+                "card text prints "
+                    + field.cql()
+                    + " of type "
+                    + name
+                    + ", which has no text form");
+      };
+    }
+  }
+
+  /** A tuple's fields as a template context. */
+  private record Scope(Generation generation, Map<String, Field> fields, int depth) {}
+
+  /** A value printed as it is ({@code {{name}}}, {@code {{.}}}). */
+  private record Scalar(Generation generation, String cql) {
+    @Override
+    public String toString() {
+      return generation.mark(cql);
+    }
+  }
+
+  /** A Boolean or a list: a section ({@code {{#name}}}, {@code {{^name}}}). */
+  private record Section(Generation generation, String cql, DataType type, int depth)
+      implements Mustache.InvertibleLambda {
+    @Override
+    public void execute(Template.Fragment fragment, Writer out) throws IOException {
+      if (!(type instanceof ListType list)) {
+        out.write(
+            generation.mark(
+                "if Coalesce(" + cql + ", false) then " + paren(fragment.execute()) + " else ''"));
+        return;
+      }
+      String body = fragment.decompile();
+      Matcher last = LAST_SEPARATOR.matcher(body);
+      String separator = last.find() ? last.group(1) : "";
+      if (ITERATION_NAME.matcher(last.reset().replaceFirst("")).find()
+          || separator.contains("{{")) {
+        throw new IllegalStateException(
+            "in the list " + cql + " only a trailing {{^-last}}separator{{/-last}} is supported");
+      }
+      String alias = "X" + (depth + 1);
+      DataType element = list.getElementType();
+      Object value =
+          element instanceof TupleType || element instanceof ChoiceType
+              ? generation.scope(fieldsOf(element, alias), depth + 1)
+              : generation.value(new Field(alias, element), depth + 1);
+      String rendered = fragment.execute(value);
+      if (!rendered.endsWith(separator)) {
+        throw new IllegalStateException("the list " + cql + " does not end with its separator");
+      }
+      rendered = rendered.substring(0, rendered.length() - separator.length());
+      out.write(
+          generation.mark(
+              "Combine(("
+                  + cql
+                  + ") "
+                  + alias
+                  + " return "
+                  + generation.cql(rendered)
+                  + ", "
+                  + literal(separator)
+                  + ")"));
+    }
+
+    @Override
+    public void executeInverse(Template.Fragment fragment, Writer out) throws IOException {
+      String test =
+          type instanceof ListType ? "Count(" + cql + ") = 0" : "not Coalesce(" + cql + ", false)";
+      out.write(generation.mark("if " + test + " then " + paren(fragment.execute()) + " else ''"));
+    }
+
+    private String paren(String rendered) {
+      return "(" + generation.cql(rendered) + ")";
+    }
+
+    @Override
+    public String toString() {
+      if (type instanceof ListType) {
+        throw new IllegalStateException("card text prints the list " + cql + " as a value");
+      }
+      return generation.mark("ToString(" + cql + ")");
+    }
+
+    private static Map<String, Field> fieldsOf(DataType tuple, String alias) {
+      Map<String, Field> out = new LinkedHashMap<>();
+      CardTemplates.elements(tuple)
+          .forEach((name, type) -> out.put(name, new Field(alias + "." + name, type)));
+      return out;
+    }
+  }
+
+  /** Names resolve on a {@link Scope} only (then on its parents, as jmustache does). */
+  private static final class SymbolCollector extends DefaultCollector {
+    @Override
+    public Mustache.VariableFetcher createFetcher(Object context, String name) {
+      if (context instanceof Scope) {
+        return (scope, key) -> {
+          Scope s = (Scope) scope;
+          Field field = s.fields().get(key);
+          return field == null ? Template.NO_FETCHER_FOUND : s.generation().value(field, s.depth());
+        };
+      }
+      if (context instanceof Scalar || context instanceof Section) {
+        return (value, key) -> Template.NO_FETCHER_FOUND;
+      }
+      return super.createFetcher(context, name);
+    }
+  }
+
+  /** Adds the dynamic values that name the generated defines to a packaged PlanDefinition. */
+  static void addDynamicValues(PlanDefinition plan, Library library, String libraryCanonical) {
+    plan.getAction().forEach(a -> addDynamicValues(a, library, libraryCanonical));
+  }
+
+  private static void addDynamicValues(
+      PlanDefinitionActionComponent action, Library library, String libraryCanonical) {
+    if (action.hasId()) {
+      library
+          .of(action.getId())
+          .forEach(
+              (path, define) ->
+                  action
+                      .addDynamicValue()
+                      .setPath(path)
+                      .setExpression(
+                          new Expression()
+                              .setLanguage(ContentPackage.CQL)
+                              .setExpression(define)
+                              .setReference(libraryCanonical)));
+    }
+    action.getAction().forEach(child -> addDynamicValues(child, library, libraryCanonical));
+  }
+}
