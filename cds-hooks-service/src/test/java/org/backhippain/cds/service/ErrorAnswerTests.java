@@ -21,12 +21,18 @@ class ErrorAnswerTests {
     client = new HookClient(port);
   }
 
+  /** The status, the JSON error body in UTF-8, and nothing of the service's insides. */
   static void assertError(HookClient.Answer answer, int status, String error, String message) {
     assertThat(answer.status()).as(answer.raw()).isEqualTo(status);
+    assertThat(answer.header("Content-Type")).isEqualTo("application/json;charset=UTF-8");
     assertThat(answer.body().path("status").asInt()).isEqualTo(status);
     assertThat(answer.body().path("error").asText()).isEqualTo(error);
     assertThat(answer.body().path("message").asText()).contains(message);
-    assertThat(answer.raw()).doesNotContain("Exception").doesNotContain("\tat ");
+    assertThat(answer.raw())
+        .doesNotContain("Exception")
+        .doesNotContain("com.fasterxml")
+        .doesNotContain("org.backhippain")
+        .doesNotContain("\tat ");
   }
 
   @Test

@@ -12,8 +12,14 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.backhippain.cds.cql.ContentCase;
 import org.backhippain.cds.cql.ContentPackage;
 import org.junit.jupiter.api.BeforeEach;
@@ -299,5 +305,112 @@ class FeedbackTests {
         .path("rules")
         .forEach(r -> byRule.set(r.path("ruleId").asText(), r));
     return byRule;
+  }
+
+  // ---- floods: a batch has a maximum, and a burst of batches does not starve other feedback ----
+
+  /** {@code count} entries overriding one card, each at its own time (so each is stored). */
+  static ObjectNode batch(JsonNode card, int count) {
+    ObjectNode body = HookClient.JSON.createObjectNode();
+    ArrayNode list = body.putArray("feedback");
+    for (int i = 0; i < count; i++) {
+      ObjectNode entry = overridden(card, null);
+      entry.put(
+          "outcomeTimestamp",
+          java.time.Instant.parse("2026-06-15T10:15:00Z").plusMillis(i).toString());
+      list.add(entry);
+    }
+    return body;
+  }
+
+  JsonNode smokingCard() {
+    return client
+        .post(PV, hookFor("SmokingCessation/pos-latest-status-current-smoker", newPatient()))
+        .card("smoking-cessation");
+  }
+
+  Integer storedFor(JsonNode card) {
+    return jdbc.queryForObject(
+        "SELECT COUNT(*) FROM feedback WHERE card_uuid = ?",
+        Integer.class,
+        card.path("uuid").asText());
+  }
+
+  @Test
+  void aBatchOverTheMaximumIs413BeforeAnyStorageWorkWhileOtherFeedbackIsStored() throws Exception {
+    JsonNode flooded = smokingCard();
+    ObjectNode huge = batch(flooded, 10_000);
+    List<JsonNode> singles = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      singles.add(smokingCard());
+    }
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      Future<HookClient.Answer> refused = pool.submit(() -> client.post(PV + "/feedback", huge));
+      List<HookClient.Answer> answers = new ArrayList<>();
+      for (JsonNode card : singles) {
+        answers.add(feedback(PV, overridden(card, null)));
+      }
+      HookClient.Answer tooMany = refused.get(60, TimeUnit.SECONDS);
+      assertThat(tooMany.status()).as(tooMany.raw()).isEqualTo(413);
+      assertThat(tooMany.body().path("error").asText()).isEqualTo("payload_too_large");
+      assertThat(tooMany.body().path("field").asText()).isEqualTo("feedback");
+      assertThat(tooMany.body().path("message").asText())
+          .contains("at most 100 entries (this one 10000)");
+      assertThat(storedFor(flooded)).as("nothing of the refused batch").isZero();
+      for (HookClient.Answer answer : answers) {
+        assertThat(answer.status()).as(answer.raw()).isEqualTo(200);
+        assertThat(answer.millis()).as("a single entry beside the flood").isLessThan(5_000);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(client.post(PV + "/feedback", batch(flooded, 100)).status())
+        .as("the maximum itself is accepted")
+        .isEqualTo(200);
+    assertThat(storedFor(flooded)).isEqualTo(100);
+  }
+
+  /**
+   * Ten batches of the maximum at once, and single entries beside them: every answer 200, every
+   * entry stored, each single entry within a liveness bound (the old store held a batch's
+   * connection for its whole length and answered the others 503).
+   */
+  @Test
+  void aBurstOfFullBatchesDoesNotStarveSingleEntries() throws Exception {
+    List<JsonNode> batchCards = new ArrayList<>();
+    List<JsonNode> singleCards = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      batchCards.add(smokingCard());
+      singleCards.add(smokingCard());
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(10);
+    try {
+      List<Future<HookClient.Answer>> batches = new ArrayList<>();
+      for (JsonNode card : batchCards) {
+        ObjectNode body = batch(card, 100);
+        batches.add(pool.submit(() -> client.post(PV + "/feedback", body)));
+      }
+      List<HookClient.Answer> singles = new ArrayList<>();
+      for (JsonNode card : singleCards) {
+        singles.add(feedback(PV, overridden(card, null)));
+      }
+      for (Future<HookClient.Answer> answer : batches) {
+        HookClient.Answer batch = answer.get(60, TimeUnit.SECONDS);
+        assertThat(batch.status()).as(batch.raw()).isEqualTo(200);
+      }
+      for (HookClient.Answer single : singles) {
+        assertThat(single.status()).as(single.raw()).isEqualTo(200);
+        assertThat(single.millis()).as("a single entry during the burst").isLessThan(5_000);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    for (JsonNode card : batchCards) {
+      assertThat(storedFor(card)).isEqualTo(100);
+    }
+    for (JsonNode card : singleCards) {
+      assertThat(storedFor(card)).isEqualTo(1);
+    }
   }
 }

@@ -75,6 +75,29 @@ public final class HookClient {
     return request;
   }
 
+  /**
+   * An order-select request for {@code patientId} whose draft orders are a lumbar MRI ({@code
+   * ServiceRequest/mri}, selected) authored at {@code authoredOn}; add further drafts to its {@code
+   * context.draftOrders.entry}.
+   */
+  public static ObjectNode mriDrafted(ObjectNode request, String authoredOn) {
+    String patientId = request.path("context").path("patientId").asText();
+    ObjectNode context = (ObjectNode) request.get("context");
+    context.putArray("selections").add("ServiceRequest/mri");
+    context.set(
+        "draftOrders",
+        json(
+            "{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":[{\"resource\":"
+                + "{\"resourceType\":\"ServiceRequest\",\"id\":\"mri\",\"status\":\"draft\","
+                + "\"intent\":\"order\",\"authoredOn\":\""
+                + authoredOn
+                + "\",\"code\":{\"coding\":[{\"system\":\"http://www.ama-assn.org/go/cpt\","
+                + "\"code\":\"72148\"}]},\"subject\":{\"reference\":\"Patient/"
+                + patientId
+                + "\"}}}]}"));
+    return request;
+  }
+
   /** A minimal valid request for a hook and patient. */
   public static ObjectNode request(String hook, String patientId) {
     ObjectNode body = JSON.createObjectNode();
@@ -167,6 +190,15 @@ public final class HookClient {
             .build());
   }
 
+  /** A POST of raw bytes (invalid UTF-8, say) with any Content-Type. */
+  public Answer postBytes(String serviceId, String contentType, byte[] body) {
+    return send(
+        HttpRequest.newBuilder(URI.create(base + "/cds-services/" + serviceId))
+            .header("Content-Type", contentType)
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+            .build());
+  }
+
   public Answer get(String url) {
     return send(
         HttpRequest.newBuilder(URI.create(url)).header("Accept", "application/json").build());
@@ -224,6 +256,16 @@ public final class HookClient {
         ids.add(card.path("source").path("topic").path("code").asText());
       }
       return ids;
+    }
+
+    /** A response header's first value, null when absent (names are case-insensitive). */
+    public String header(String name) {
+      for (var e : headers.entrySet()) {
+        if (e.getKey().equalsIgnoreCase(name) && !e.getValue().isEmpty()) {
+          return e.getValue().get(0);
+        }
+      }
+      return null;
     }
 
     public JsonNode card(String ruleId) {

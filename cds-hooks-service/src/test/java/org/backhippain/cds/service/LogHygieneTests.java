@@ -25,7 +25,9 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 /**
  * No PHI or secrets in logs: every line logged while the suites ran (and while this class sends
  * every case, tokens, JWT-shaped headers and bad requests) is checked for patient names, birth
- * dates, resource bodies, access tokens and JWTs. Runs last.
+ * dates, resource bodies, access tokens and JWTs; and no line is forged — CR, LF and other line
+ * breaks a caller sends (in a hook instance, a hook name, a service id, a FHIR server, a feedback
+ * entry) stay escaped inside the line that logs them. Runs last.
  */
 @ServiceTest
 @Order(Integer.MAX_VALUE)
@@ -34,6 +36,29 @@ class LogHygieneTests {
   static final String JWT =
       "eyJhbGciOiJFUzM4NCIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJodHRwczovL2VociIsImp0aSI6IjEifQ.c2ln";
   static final Pattern JWT_SHAPE = Pattern.compile("eyJ[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,}");
+
+  /** What a forged line would start with. */
+  static final String FORGED = "FORGED-LINE";
+
+  /** Line breaks of every kind, each followed by a line that pretends to be the service's. */
+  static final List<String> BREAKS = List.of("\r\n", "\n", "\r", "\u2028", "\u0085", "\u000b");
+
+  static String forging(String prefix, String lineBreak) {
+    return prefix + lineBreak + FORGED + " ERROR [x] o.b.cds.service.hooks.HookService - forged";
+  }
+
+  /** Lines (of every captured entry, split at every kind of line break) that a caller started. */
+  static List<String> forgedLines(List<String> entries) {
+    List<String> forged = new ArrayList<>();
+    for (String entry : entries) {
+      for (String line : entry.split("\r\n|[\r\n\u000b\u000c\u0085\u2028\u2029]")) {
+        if (line.startsWith(FORGED)) {
+          forged.add(line);
+        }
+      }
+    }
+    return forged;
+  }
 
   @LocalServerPort int port;
   @Autowired ContentPackage content;
@@ -78,7 +103,17 @@ class LogHygieneTests {
     unreachable.putObject("fhirAuthorization").put("access_token", TOKEN);
     client.post("back-hip-pain-patient-view", unreachable);
 
+    sendForgeries(client);
+
     List<String> lines = new ArrayList<>(CapturedLogs.LINES);
+    assertThat(lines)
+        .as("the forgeries reached the log, escaped")
+        .anyMatch(l -> l.contains("\\r\\n" + FORGED))
+        .anyMatch(l -> l.contains("\\u2028" + FORGED));
+    assertThat(forgedLines(lines)).as("lines started by request content").isEmpty();
+    assertThat(forgedLines(List.of("a\r\n" + FORGED + " x")))
+        .as("the detector catches a forged line")
+        .hasSize(1);
     assertThat(lines).as("the suites did log").hasSizeGreaterThan(50);
     assertThat(lines).as("hook outcomes are logged").anyMatch(l -> l.contains("cards=["));
     // The detector itself must catch what it is looking for.
@@ -91,6 +126,36 @@ class LogHygieneTests {
     assertThat(offences(lines, names, birthDates))
         .as("log lines carrying PHI or secrets")
         .isEmpty();
+  }
+
+  /** Requests carrying forged log lines wherever a caller's text may reach a log line. */
+  void sendForgeries(HookClient client) throws Exception {
+    for (String lineBreak : BREAKS) {
+      ObjectNode hook = HookClient.smokerWithBackPain("forgery-patient");
+      hook.put("hookInstance", forging("instance", lineBreak));
+      client.post("back-hip-pain-patient-view", hook);
+      ObjectNode wrongHook = HookClient.request(forging("patient-view", lineBreak), "p");
+      client.post("back-hip-pain-patient-view", wrongHook);
+      ObjectNode server = HookClient.request("patient-view", "ptref-pos-21-days");
+      server.put("fhirServer", forging("http://localhost:" + port + "/fhir", lineBreak));
+      client.post("back-hip-pain-patient-view", server);
+      ObjectNode feedback = HookClient.JSON.createObjectNode();
+      feedback
+          .putArray("feedback")
+          .addObject()
+          .put("card", forging("card", lineBreak))
+          .put("outcome", forging("accepted", lineBreak));
+      client.post("back-hip-pain-patient-view/feedback", feedback);
+      String encoded =
+          java.net.URLEncoder.encode(
+              forging("no-such-service", lineBreak), java.nio.charset.StandardCharsets.UTF_8);
+      client.post(encoded.replace("+", "%20"), HookClient.request("patient-view", "p"));
+      client.post(encoded.replace("+", "%20") + "/feedback", feedback);
+    }
+    org.slf4j.LoggerFactory.getLogger(LogHygieneTests.class)
+        .warn(
+            "an exception whose message a caller wrote",
+            new IllegalStateException(forging("message", "\r\n")));
   }
 
   static List<String> offences(List<String> lines, Set<String> names, Set<String> birthDates) {

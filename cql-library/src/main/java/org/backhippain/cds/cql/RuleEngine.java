@@ -132,7 +132,11 @@ public final class RuleEngine {
                     expressions,
                     new Pair<>("Patient", record.patient().getIdPart()),
                     parameters(
-                        input.hook(), record.unavailable(), input.drafts(), input.allDrafts()),
+                        input.hook(),
+                        record.unavailable(),
+                        record.unusable(),
+                        input.drafts(),
+                        input.allDrafts()),
                     null,
                     input.now()));
 
@@ -162,7 +166,7 @@ public final class RuleEngine {
                 new EvaluationParams(
                     Map.of(common, List.of(new EvaluationExpressionRef(RELEVANT_DRAFTS))),
                     new Pair<>("Patient", patientId),
-                    parameters(hook, Set.of(), drafts, drafts),
+                    parameters(hook, Set.of(), Set.of(), drafts, drafts),
                     null,
                     now));
     if (results.containsExceptionsFor(common)) {
@@ -187,14 +191,32 @@ public final class RuleEngine {
   }
 
   private Map<String, Object> parameters(
-      String hook, Set<String> unavailable, List<Resource> drafts, List<Resource> allDrafts) {
+      String hook,
+      Set<String> unavailable,
+      Set<String> unusable,
+      List<Resource> drafts,
+      List<Resource> allDrafts) {
     Map<String, Object> parameters = new HashMap<>(siteParameters);
     parameters.put("Hook", hook);
     parameters.put("Unavailable Data", List.copyOf(unavailable));
+    parameters.put("Unusable Data", shownUnusable(unusable));
     parameters.put("Draft Orders", valid(drafts));
     parameters.put("All Draft Orders", valid(allDrafts));
     return parameters;
   }
+
+  /** At most {@value #MAX_UNUSABLE_SHOWN} element paths for the Why; the rest counted. */
+  static List<String> shownUnusable(Set<String> unusable) {
+    if (unusable.size() <= MAX_UNUSABLE_SHOWN) {
+      return List.copyOf(unusable);
+    }
+    List<String> shown = new ArrayList<>(unusable).subList(0, MAX_UNUSABLE_SHOWN - 1);
+    List<String> out = new ArrayList<>(shown);
+    out.add("and " + (unusable.size() - shown.size()) + " more elements");
+    return out;
+  }
+
+  static final int MAX_UNUSABLE_SHOWN = 10;
 
   /**
    * Drafts the CQL may see: one marked entered-in-error is ignored everywhere (spec §4), as the
@@ -218,6 +240,11 @@ public final class RuleEngine {
       return new RuleResult(rule, false, null, null, e.getClass().getSimpleName());
     }
     EvaluationResult result = results.getResultFor(id);
+    if (result == null) {
+      // The engine stopped before this library (an exception in a library it includes).
+      log.error("rule {} could not be evaluated: no result", rule.ruleId());
+      return new RuleResult(rule, false, null, null, "no result");
+    }
     ExpressionResult applicable = result.get(RuleCatalog.APPLICABLE);
     if (applicable == null || !Boolean.TRUE.equals(applicable.getValue())) {
       return new RuleResult(rule, false, null, null, null);

@@ -40,6 +40,7 @@ public enum FetchFailure {
   TOO_MANY_REDIRECTS("too_many_redirects", "too many redirects"),
   NEXT_OUTSIDE("next_outside", "next link outside the FHIR server"),
   PAGE_CAP("page_cap", "search cut short at page cap"),
+  TOO_MANY_ENTRIES("too_many_entries", "more entries than are read per key"),
   TOO_LARGE("too_large", "response too large"),
   MEMORY_FULL("memory_full", "the service's memory budget is full"),
   HTTP_STATUS("http_status", "HTTP status"),

@@ -14,6 +14,9 @@ import java.time.Duration;
  * @param maxResponseBytes the largest single response read (bigger ones are abandoned)
  * @param maxHookBytes the most bytes read for one hook call, all keys and pages together
  * @param connectTimeout DNS lookup and TCP/TLS connect, each (never beyond the budget)
+ * @param maxEntries the most resources one key may hold, prefetched or fetched (all pages): more
+ *     and the key counts as unavailable — the rules' cost grows faster than linearly with the
+ *     resources they match, so this bounds the time of an evaluation
  */
 public record FetchSettings(
     Duration budget,
@@ -22,13 +25,36 @@ public record FetchSettings(
     int maxConnections,
     long maxResponseBytes,
     long maxHookBytes,
-    Duration connectTimeout) {
+    Duration connectTimeout,
+    int maxEntries) {
+  /** The default of {@code maxEntries} ({@code cds.max-bundle-entries}). */
+  public static final int DEFAULT_MAX_ENTRIES = 1_000;
 
   public FetchSettings {
-    if (perOriginConcurrency < 1 || maxConnections < 1 || maxResponseBytes < 1) {
+    if (perOriginConcurrency < 1 || maxConnections < 1 || maxResponseBytes < 1 || maxEntries < 1) {
       throw new IllegalArgumentException("fetch limits must be positive");
     }
     maxResponseBytes = Math.min(maxResponseBytes, maxHookBytes);
+  }
+
+  /** Settings with the default {@code maxEntries}. */
+  public FetchSettings(
+      Duration budget,
+      int pageCap,
+      int perOriginConcurrency,
+      int maxConnections,
+      long maxResponseBytes,
+      long maxHookBytes,
+      Duration connectTimeout) {
+    this(
+        budget,
+        pageCap,
+        perOriginConcurrency,
+        maxConnections,
+        maxResponseBytes,
+        maxHookBytes,
+        connectTimeout,
+        DEFAULT_MAX_ENTRIES);
   }
 
   public static FetchSettings defaults() {
@@ -45,6 +71,7 @@ public record FetchSettings(
         maxConnections,
         maxResponseBytes,
         maxHookBytes,
-        connectTimeout);
+        connectTimeout,
+        maxEntries);
   }
 }

@@ -2,8 +2,6 @@ package org.backhippain.cds.fhir;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.parser.IJsonLikeParser;
-import ca.uhn.fhir.parser.IParser;
-import ca.uhn.fhir.parser.LenientErrorHandler;
 import ca.uhn.fhir.parser.json.jackson.JacksonStructure;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -43,13 +41,14 @@ public final class PatientDataLoader {
 
   private final FhirContext fhir;
   private final FetchSettings settings;
-  private final FactDates dates;
+  private final UsableValues values;
   private final FhirFetcher fetcher;
   private final MemoryBudget memory;
 
   /**
    * @param executor the fetch threads, shared by all requests
-   * @param zone the service's time zone: every date-time read is put into it ({@link FactDates})
+   * @param zone the service's time zone: every date-time read is put into it ({@link FactDates},
+   *     within the edge step {@link UsableValues})
    * @param memory the memory budget fetched bytes are reserved from (shared with request bodies)
    */
   public PatientDataLoader(
@@ -61,13 +60,16 @@ public final class PatientDataLoader {
       MemoryBudget memory) {
     this.fhir = fhir;
     this.settings = settings;
-    this.dates = new FactDates(fhir, zone);
+    this.values = new UsableValues(fhir, zone);
     this.fetcher = new FhirFetcher(fhir, settings, executor, client);
     this.memory = memory;
     // A resource's id is its own id, also inside a Bundle: HAPI would otherwise replace it with the
     // entry's fullUrl (server base included), and CQL that matches references ("Medication/x")
     // against ids would then miss, depending on how the EHR filled fullUrl.
     fhir.getParserOptions().setOverrideResourceIdWithBundleEntryFullUrl(false);
+    // HAPI's client reads fetched data leniently too: an invalid value is kept as text for the
+    // edge step to remove and report, instead of failing the whole response.
+    fhir.setParserErrorHandler(UsableValues.lenient());
     client.install(fhir);
   }
 
@@ -96,6 +98,7 @@ public final class PatientDataLoader {
     Map<String, KeyData> results = new LinkedHashMap<>();
     List<FhirFetcher.Key> toFetch = new ArrayList<>();
     Map<String, String> whyFetched = new LinkedHashMap<>();
+    Set<String> unusable = new java.util.TreeSet<>();
 
     for (PrefetchTemplate template : templates) {
       PrefetchValue value = request.prefetch().get(template.key());
@@ -109,6 +112,7 @@ public final class PatientDataLoader {
         Parsed parsed = parse(template, tree.node(), request.patientId());
         if (parsed.data != null && parsed.next == null) {
           results.put(template.key(), parsed.data);
+          unusable.addAll(parsed.dropped);
           continue;
         }
         why = parsed.problem;
@@ -124,7 +128,7 @@ public final class PatientDataLoader {
       results.putAll(fetch(toFetch, whyFetched, server, request, start, deadline, fetched));
     }
     PatientRecord record =
-        assemble(templates, results, request.patientId(), server.map(FhirServer::origin));
+        assemble(templates, results, request.patientId(), server.map(FhirServer::origin), unusable);
     logSummary(record, start, server, request.fhirServer());
     return record;
   }
@@ -179,11 +183,12 @@ public final class PatientDataLoader {
       return Parsed.problem("prefetch not a JSON object");
     }
     IBaseResource resource;
+    List<String> dropped = new ArrayList<>();
     try {
       dropNarratives(object);
       JacksonStructure structure = new JacksonStructure();
       structure.setNativeObject(object);
-      resource = ((IJsonLikeParser) parser()).parseResource(structure);
+      resource = ((IJsonLikeParser) values.parser(dropped)).parseResource(structure);
     } catch (RuntimeException e) {
       // HAPI signals malformed input with several exception types; all mean "not usable".
       return Parsed.problem("prefetch not parseable FHIR");
@@ -201,15 +206,17 @@ public final class PatientDataLoader {
           && !patientId.equals(p.getIdElement().getIdPart())) {
         return Parsed.problem("prefetch was another patient");
       }
-      return Parsed.ok(KeyData.prefetched(List.of((Resource) resource)));
+      return Parsed.ok(
+          KeyData.prefetched(List.of((Resource) resource)), values.dropped(resource, dropped));
     }
     if (!(resource instanceof Bundle bundle)) {
       return Parsed.problem("prefetch was " + type + ", not a Bundle");
     }
     if (bundle.getLink(Bundle.LINK_NEXT) != null) {
-      return new Parsed(null, bundle, "prefetch search has more pages");
+      return new Parsed(null, bundle, "prefetch search has more pages", Set.of());
     }
-    return Parsed.ok(KeyData.prefetched(entries(template, bundle)));
+    return Parsed.ok(
+        KeyData.prefetched(entries(template, bundle)), values.dropped(bundle, dropped));
   }
 
   /**
@@ -229,10 +236,6 @@ public final class PatientDataLoader {
     }
   }
 
-  private IParser parser() {
-    return fhir.newJsonParser().setParserErrorHandler(new LenientErrorHandler(false));
-  }
-
   static List<Resource> entries(PrefetchTemplate template, Bundle bundle) {
     List<Resource> out = new ArrayList<>();
     for (Bundle.BundleEntryComponent entry : bundle.getEntry()) {
@@ -248,7 +251,8 @@ public final class PatientDataLoader {
       List<PrefetchTemplate> templates,
       Map<String, KeyData> results,
       String patientId,
-      Optional<String> origin) {
+      Optional<String> origin,
+      Set<String> unusable) {
     Patient patient = null;
     int foreign = 0;
     List<Resource> resources = new ArrayList<>();
@@ -257,6 +261,19 @@ public final class PatientDataLoader {
     List<KeyOutcome> outcomes = new ArrayList<>();
     for (PrefetchTemplate template : templates) {
       KeyData data = results.get(template.key());
+      if (data.source() != Source.UNAVAILABLE && data.resources().size() > settings.maxEntries()) {
+        // The rules' cost grows faster than linearly with what they match: such a key is not read.
+        data =
+            new KeyData(
+                Source.UNAVAILABLE,
+                List.of(),
+                data.millis(),
+                data.resources().size()
+                    + " entries, more than the "
+                    + settings.maxEntries()
+                    + " read per key",
+                FetchFailure.TOO_MANY_ENTRIES);
+      }
       boolean fetchedOrTried =
           data.source() == Source.FETCHED || data.source() == Source.UNAVAILABLE;
       outcomes.add(
@@ -279,7 +296,7 @@ public final class PatientDataLoader {
         continue;
       }
       for (Resource resource : data.resources()) {
-        dates.normalize(resource);
+        unusable.addAll(values.check(resource));
         if (resource instanceof Patient p && template.isRead()) {
           patient = p;
         } else if (ofAnotherPatient(resource, patientId)) {
@@ -292,7 +309,7 @@ public final class PatientDataLoader {
     if (foreign > 0) {
       log.warn("ignored {} resources that name another patient as their subject", foreign);
     }
-    return new PatientRecord(patient, resources, unavailable, outcomes);
+    return new PatientRecord(patient, resources, unavailable, outcomes, unusable);
   }
 
   /**
@@ -362,20 +379,22 @@ public final class PatientDataLoader {
                     FhirServers.originOf(fhirServer)
                         .map(o -> " (" + o + " not on the allow-list)")
                         .orElse(fhirServer == null ? "" : " (fhirServer not a base URL)"));
-    if (record.unavailable().isEmpty()) {
+    String unusable =
+        record.unusable().isEmpty() ? "" : "; unusable values removed: " + record.unusable();
+    if (record.unavailable().isEmpty() && record.unusable().isEmpty()) {
       log.debug("patient data loaded in {} ms{}: {}", millis, from, keys);
     } else {
-      log.warn("patient data incomplete after {} ms{}: {}", millis, from, keys);
+      log.warn("patient data incomplete after {} ms{}: {}{}", millis, from, keys, unusable);
     }
   }
 
-  private record Parsed(KeyData data, Bundle next, String problem) {
-    static Parsed ok(KeyData data) {
-      return new Parsed(data, null, null);
+  private record Parsed(KeyData data, Bundle next, String problem, Set<String> dropped) {
+    static Parsed ok(KeyData data, Set<String> dropped) {
+      return new Parsed(data, null, null, dropped);
     }
 
     static Parsed problem(String problem) {
-      return new Parsed(null, null, problem);
+      return new Parsed(null, null, problem, Set.of());
     }
   }
 }

@@ -7,16 +7,41 @@ import org.hl7.fhir.r4.model.Resource;
 
 /**
  * One patient's data for one evaluation, typed: the Patient, every other resource from every key
- * (each once), and the keys whose data could not be had (the rules then compute without them and
- * every card names them).
+ * (each once), the keys whose data could not be had, and the elements that were removed as unusable
+ * ({@link UsableValues}: {@code Patient.birthDate}). The rules compute without both, and every card
+ * names them.
  */
 public record PatientRecord(
-    Patient patient, List<Resource> resources, Set<String> unavailable, List<KeyOutcome> outcomes) {
+    Patient patient,
+    List<Resource> resources,
+    Set<String> unavailable,
+    List<KeyOutcome> outcomes,
+    Set<String> unusable) {
 
   public PatientRecord {
     resources = List.copyOf(resources);
     unavailable = Set.copyOf(unavailable);
     outcomes = List.copyOf(outcomes);
+    unusable = java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(unusable));
+  }
+
+  /** This record with more unusable elements (those of the draft orders, say). */
+  public PatientRecord withUnusable(Set<String> more) {
+    if (more.isEmpty()) {
+      return this;
+    }
+    Set<String> all = new java.util.TreeSet<>(unusable);
+    all.addAll(more);
+    return new PatientRecord(patient, resources, unavailable, outcomes, all);
+  }
+
+  /** A record in which every value was usable. */
+  public PatientRecord(
+      Patient patient,
+      List<Resource> resources,
+      Set<String> unavailable,
+      List<KeyOutcome> outcomes) {
+    this(patient, resources, unavailable, outcomes, Set.of());
   }
 
   /**

@@ -22,6 +22,7 @@ import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Condition;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Procedure;
 import org.hl7.fhir.r4.model.Resource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -134,6 +135,89 @@ class PatientDataLoaderTests {
     prefetch.put("conditions", prefetched((searchset(condition("c1")))));
     prefetch.put("procedures", prefetched((searchset())));
     return prefetch;
+  }
+
+  /**
+   * A key holding more resources than are read per key counts as unavailable (the Why names it; 412
+   * when it is a required key) — without its resources being checked or evaluated.
+   */
+  @Test
+  void aKeyOverTheEntryCapCountsAsUnavailableAndARequiredOneIs412() {
+    PatientDataLoader capped =
+        new PatientDataLoader(
+            FHIR,
+            new FetchSettings(
+                Duration.ofSeconds(5), 3, 4, 4, 16L << 20, 32L << 20, Duration.ofSeconds(1), 2),
+            executor,
+            ZoneOffset.UTC,
+            outbound,
+            new MemoryBudget(64L << 20, Duration.ofSeconds(1)));
+    Resource[] three = {condition("c1"), condition("c2"), condition("c3")};
+    Procedure procedure = new Procedure();
+    procedure.setId("x1");
+    PatientRecord record =
+        capped.load(
+            TEMPLATES,
+            request(
+                Map.of(
+                    "patient", prefetched(patient()),
+                    "conditions", prefetched(searchset(condition("c1"), condition("c2"))),
+                    "procedures",
+                        prefetched(searchset(procedure, procedure.copy(), procedure.copy()))),
+                null));
+    assertThat(record.unavailable()).containsExactly("procedures");
+    assertThat(record.outcomes())
+        .filteredOn(o -> o.key().equals("procedures"))
+        .singleElement()
+        .satisfies(
+            o -> {
+              assertThat(o.reason()).isEqualTo("3 entries, more than the 2 read per key");
+              assertThat(o.failure()).isEqualTo("too_many_entries");
+            });
+    assertThat(record.resources()).hasSize(2);
+
+    assertThatThrownBy(
+            () ->
+                capped.load(
+                    TEMPLATES,
+                    request(
+                        Map.of(
+                            "patient", prefetched(patient()),
+                            "conditions", prefetched(searchset(three)),
+                            "procedures", prefetched(searchset())),
+                        null)))
+        .isInstanceOf(RequiredDataUnavailableException.class)
+        .hasMessageContaining("conditions")
+        .hasMessageContaining("3 entries, more than the 2 read per key");
+  }
+
+  /** Unusable values are removed where they are parsed and named in the record. */
+  @Test
+  void unusableValuesInThePrefetchAreRemovedAndNamed() {
+    PatientRecord record =
+        loader.load(
+            TEMPLATES,
+            request(
+                Map.of(
+                    "patient",
+                        prefetched(
+                            "{\"resourceType\":\"Patient\",\"id\":\"p1\","
+                                + "\"birthDate\":\"1956-06-15T10:00:00\",\"gender\":\"female\"}"),
+                    "conditions",
+                        prefetched(
+                            "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":["
+                                + "{\"resource\":{\"resourceType\":\"Condition\",\"id\":\"c1\","
+                                + "\"code\":\"back pain\",\"onsetDateTime\":\"2026-02-30\","
+                                + "\"recordedDate\":\"2026-02-01\"}}]}"),
+                    "procedures", prefetched(searchset())),
+                null));
+    assertThat(record.unusable())
+        .containsExactly("Condition.code", "Condition.onsetDateTime", "Patient.birthDate");
+    assertThat(record.patient().hasBirthDate()).isFalse();
+    assertThat(record.patient().getGender().toCode()).isEqualTo("female");
+    Condition condition = (Condition) record.resources().get(0);
+    assertThat(condition.hasOnset()).isFalse();
+    assertThat(condition.getRecordedDateElement().getValueAsString()).isEqualTo("2026-02-01");
   }
 
   @Test

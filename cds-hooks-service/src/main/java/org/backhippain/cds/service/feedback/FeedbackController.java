@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import org.backhippain.cds.service.discovery.ServiceCatalog;
 import org.backhippain.cds.service.system.CdsException;
+import org.backhippain.cds.service.system.CdsProperties;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -12,15 +13,23 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
 
-/** {@code POST /cds-services/{id}/feedback} (CDS Hooks §Feedback). */
+/**
+ * {@code POST /cds-services/{id}/feedback} (CDS Hooks §Feedback). A batch of more than {@code
+ * cds.feedback.max-entries} entries is refused with 413 before anything is read from or written to
+ * the database.
+ */
 @RestController
 class FeedbackController {
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(FeedbackController.class);
   private final FeedbackService feedback;
   private final ServiceCatalog services;
+  private final int maxEntries;
 
-  FeedbackController(FeedbackService feedback, ServiceCatalog services) {
+  FeedbackController(FeedbackService feedback, ServiceCatalog services, CdsProperties properties) {
     this.feedback = feedback;
     this.services = services;
+    this.maxEntries = properties.feedback().maxEntries();
   }
 
   @PostMapping(
@@ -31,13 +40,22 @@ class FeedbackController {
     services
         .service(id)
         .orElseThrow(() -> CdsException.notFound("no CDS service with id '" + id + "'"));
+    JsonNode entries = body == null ? null : body.get("feedback");
+    if (entries != null && entries.isArray() && entries.size() > maxEntries) {
+      throw CdsException.tooMany(
+          "feedback",
+          "a feedback batch holds at most "
+              + maxEntries
+              + " entries (this one "
+              + entries.size()
+              + "); send it in smaller batches");
+    }
     List<FeedbackService.EntryError> errors;
     try {
       errors = feedback.receive(id, body);
     } catch (org.springframework.dao.DataAccessException e) {
       // The batch is one transaction: nothing of it was written.
-      org.slf4j.LoggerFactory.getLogger(FeedbackController.class)
-          .error("feedback refused: storage unavailable ({})", e.getClass().getSimpleName());
+      log.error("feedback refused: storage unavailable ({})", e.getClass().getSimpleName());
       return ResponseEntity.status(503)
           .body(
               Map.of(

@@ -201,6 +201,8 @@ public class FeedbackService {
 
   /**
    * Validates a feedback batch (CDS Hooks §Feedback) and stores it only if every entry is valid.
+   * The cost is linear in the entries: the cards they name are read in one query per hundred, the
+   * batch is written in one short transaction ({@link FeedbackStore#store}).
    *
    * @return the per-entry errors; empty when the batch was stored
    */
@@ -210,20 +212,25 @@ public class FeedbackService {
       return List.of(new EntryError(-1, List.of("'feedback' must be a non-empty array")));
     }
     Instant now = clock.instant();
+    List<String> cardIds = new ArrayList<>();
+    entries.forEach(entry -> cardIds.add(entry.path("card").asText("")));
+    Map<String, IssuedCard> issued =
+        store.issued(cardIds.stream().filter(id -> !id.isBlank()).toList());
     List<EntryError> errors = new ArrayList<>();
     List<FeedbackStore.StoredFeedback> stored = new ArrayList<>();
     List<Snooze> snoozes = new ArrayList<>();
+    List<String[]> counted = new ArrayList<>();
     for (int i = 0; i < entries.size(); i++) {
       JsonNode entry = entries.get(i);
       List<String> problems = new ArrayList<>();
       Optional<IssuedCard> card = Optional.empty();
-      String cardId = entry.path("card").asText("");
+      String cardId = cardIds.get(i);
       if (cardId.isBlank()) {
         problems.add("'card' (the card uuid) is required");
       } else {
-        card = store.issued(cardId).filter(c -> c.serviceId().equals(serviceId));
+        card = Optional.ofNullable(issued.get(cardId)).filter(c -> c.serviceId().equals(serviceId));
         if (card.isEmpty()) {
-          problems.add("card " + cardId + " was not issued by this service");
+          problems.add("card " + shown(cardId) + " was not issued by this service");
         }
       }
       String outcome = entry.path("outcome").asText("");
@@ -254,11 +261,11 @@ public class FeedbackService {
         IssuedCard c = card.get();
         for (String id : accepted) {
           if (!c.suggestions().containsKey(id)) {
-            problems.add("suggestion " + id + " does not belong to the card");
+            problems.add("suggestion " + shown(id) + " does not belong to the card");
           }
         }
         if (reason != null && !c.overrideReasons().contains(reason)) {
-          problems.add("override reason " + reason + " is not one of the card's");
+          problems.add("override reason " + shown(reason) + " is not one of the card's");
         }
       }
       if (!problems.isEmpty()) {
@@ -272,18 +279,26 @@ public class FeedbackService {
           new FeedbackStore.StoredFeedback(
               hash, c.cardUuid(), outcome, reason, String.join(",", accepted), timestamp, now));
       snoozes.addAll(snoozesFor(c, outcome, accepted, now));
-      Counter.builder("cds.feedback")
-          .tag("rule", c.ruleId())
-          .tag("outcome", outcome)
-          .tag("reason", reason == null ? "none" : reason)
-          .register(meters)
-          .increment();
+      counted.add(new String[] {c.ruleId(), outcome, reason == null ? "none" : reason});
     }
     if (errors.isEmpty()) {
       store.store(stored, snoozes);
+      for (String[] c : counted) {
+        Counter.builder("cds.feedback")
+            .tag("rule", c[0])
+            .tag("outcome", c[1])
+            .tag("reason", c[2])
+            .register(meters)
+            .increment();
+      }
       log.info("feedback stored: {} entries, {} snoozes", stored.size(), snoozes.size());
     }
     return errors;
+  }
+
+  /** A caller's value quoted in an entry error: at most 64 characters. */
+  private static String shown(String value) {
+    return value.length() <= 64 ? value : value.substring(0, 64) + "...";
   }
 
   private List<Snooze> snoozesFor(

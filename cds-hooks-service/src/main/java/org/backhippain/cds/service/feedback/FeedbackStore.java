@@ -5,6 +5,7 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -72,10 +73,19 @@ class FeedbackStore {
   }
 
   Optional<IssuedCard> issued(String cardUuid) {
-    return jdbc
-        .query(
-            "SELECT * FROM issued_card WHERE card_uuid = ?",
-            (rs, n) ->
+    return Optional.ofNullable(issued(List.of(cardUuid)).get(cardUuid));
+  }
+
+  /** The issued cards among these uuids, by uuid: one query per {@value #CHUNK} uuids. */
+  Map<String, IssuedCard> issued(Collection<String> cardUuids) {
+    Map<String, IssuedCard> out = new LinkedHashMap<>();
+    List<String> distinct = List.copyOf(new LinkedHashSet<>(cardUuids));
+    for (int from = 0; from < distinct.size(); from += CHUNK) {
+      List<String> chunk = distinct.subList(from, Math.min(distinct.size(), from + CHUNK));
+      jdbc.query(
+          "SELECT * FROM issued_card WHERE card_uuid IN (" + placeholders(chunk.size()) + ")",
+          rs -> {
+            IssuedCard card =
                 new IssuedCard(
                     rs.getString("card_uuid"),
                     rs.getString("service_id"),
@@ -85,52 +95,122 @@ class FeedbackStore {
                     split(rs.getString("fact_hashes")),
                     decode(rs.getString("suggestion_uuids")),
                     split(rs.getString("override_reasons")),
-                    rs.getTimestamp("issued_at").toInstant()),
-            cardUuid)
-        .stream()
-        .findFirst();
+                    rs.getTimestamp("issued_at").toInstant());
+            out.put(card.cardUuid(), card);
+          },
+          chunk.toArray());
+    }
+    return out;
   }
 
-  /** Stores a validated batch and its snoozes in one transaction; repeated entries are ignored. */
+  private static final int CHUNK = 100;
+
+  private static String placeholders(int n) {
+    return String.join(", ", java.util.Collections.nCopies(n, "?"));
+  }
+
+  /**
+   * Stores a validated batch and its snoozes in one short transaction: one look-up of the entries
+   * already stored, then batched inserts (repeated entries are ignored), and per patient and rule
+   * the batch's last snooze replaces the stored one — rows touched in key order, so concurrent
+   * batches cannot deadlock. A concurrent batch inserting the same entry or snooze first makes the
+   * transaction retry (it then finds that row), up to {@value #MAX_ATTEMPTS} times.
+   */
   void store(List<StoredFeedback> entries, List<Snooze> snoozes) {
-    transactions.executeWithoutResult(
-        status -> {
-          for (StoredFeedback entry : entries) {
-            Integer seen =
-                jdbc.queryForObject(
-                    "SELECT COUNT(*) FROM feedback WHERE entry_hash = ?",
-                    Integer.class,
-                    entry.hash());
-            if (seen != null && seen > 0) {
-              continue;
-            }
-            jdbc.update(
-                "INSERT INTO feedback (entry_hash, card_uuid, outcome, override_reason,"
-                    + " accepted_suggestions, outcome_timestamp, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                entry.hash(),
-                entry.cardUuid(),
-                entry.outcome(),
-                entry.overrideReason(),
-                entry.acceptedSuggestions(),
-                Timestamp.from(entry.outcomeTimestamp()),
-                Timestamp.from(entry.receivedAt()));
-          }
-          for (Snooze snooze : snoozes) {
-            jdbc.update(
-                "DELETE FROM snooze WHERE patient_hash = ? AND rule_id = ?",
-                snooze.patientHash(),
-                snooze.ruleId());
-            jdbc.update(
-                "INSERT INTO snooze (patient_hash, rule_id, until_at, fact_hashes, reason, created_at)"
-                    + " VALUES (?, ?, ?, ?, ?, ?)",
-                snooze.patientHash(),
-                snooze.ruleId(),
-                Timestamp.from(snooze.until()),
-                String.join(",", snooze.factHashes()),
-                snooze.reason(),
-                Timestamp.from(Instant.now()));
-          }
-        });
+    Map<String, StoredFeedback> byHash = new java.util.TreeMap<>();
+    entries.forEach(e -> byHash.putIfAbsent(e.hash(), e));
+    Map<List<String>, Snooze> byKey =
+        new java.util.TreeMap<>(
+            java.util.Comparator.<List<String>, String>comparing(k -> k.get(0))
+                .thenComparing(k -> k.get(1)));
+    snoozes.forEach(s -> byKey.put(List.of(s.patientHash(), s.ruleId()), s));
+    for (int attempt = 1; ; attempt++) {
+      try {
+        transactions.executeWithoutResult(
+            status -> {
+              insertNew(byHash);
+              replace(byKey.values());
+            });
+        return;
+      } catch (DuplicateKeyException | org.springframework.dao.ConcurrencyFailureException e) {
+        // Each round at least one of the contending batches commits; the others see its rows.
+        if (attempt == MAX_ATTEMPTS) {
+          throw e;
+        }
+        try {
+          Thread.sleep(java.util.concurrent.ThreadLocalRandom.current().nextInt(2, 20));
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
+  }
+
+  private static final int MAX_ATTEMPTS = 10;
+
+  private void insertNew(Map<String, StoredFeedback> byHash) {
+    if (byHash.isEmpty()) {
+      return;
+    }
+    Set<String> stored = new java.util.HashSet<>();
+    List<String> hashes = List.copyOf(byHash.keySet());
+    for (int from = 0; from < hashes.size(); from += CHUNK) {
+      List<String> chunk = hashes.subList(from, Math.min(hashes.size(), from + CHUNK));
+      stored.addAll(
+          jdbc.queryForList(
+              "SELECT entry_hash FROM feedback WHERE entry_hash IN ("
+                  + placeholders(chunk.size())
+                  + ")",
+              String.class,
+              chunk.toArray()));
+    }
+    List<Object[]> rows = new ArrayList<>();
+    for (StoredFeedback entry : byHash.values()) {
+      if (!stored.contains(entry.hash())) {
+        rows.add(
+            new Object[] {
+              entry.hash(),
+              entry.cardUuid(),
+              entry.outcome(),
+              entry.overrideReason(),
+              entry.acceptedSuggestions(),
+              Timestamp.from(entry.outcomeTimestamp()),
+              Timestamp.from(entry.receivedAt())
+            });
+      }
+    }
+    if (!rows.isEmpty()) {
+      jdbc.batchUpdate(
+          "INSERT INTO feedback (entry_hash, card_uuid, outcome, override_reason,"
+              + " accepted_suggestions, outcome_timestamp, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+          rows);
+    }
+  }
+
+  private void replace(Collection<Snooze> snoozes) {
+    if (snoozes.isEmpty()) {
+      return;
+    }
+    jdbc.batchUpdate(
+        "DELETE FROM snooze WHERE patient_hash = ? AND rule_id = ?",
+        snoozes.stream().map(s -> new Object[] {s.patientHash(), s.ruleId()}).toList());
+    Timestamp now = Timestamp.from(Instant.now());
+    jdbc.batchUpdate(
+        "INSERT INTO snooze (patient_hash, rule_id, until_at, fact_hashes, reason, created_at)"
+            + " VALUES (?, ?, ?, ?, ?, ?)",
+        snoozes.stream()
+            .map(
+                s ->
+                    new Object[] {
+                      s.patientHash(),
+                      s.ruleId(),
+                      Timestamp.from(s.until()),
+                      String.join(",", s.factHashes()),
+                      s.reason(),
+                      now
+                    })
+            .toList());
   }
 
   Optional<Snooze> snooze(String patientHash, String ruleId) {

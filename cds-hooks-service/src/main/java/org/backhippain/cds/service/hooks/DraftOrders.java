@@ -1,13 +1,12 @@
 package org.backhippain.cds.service.hooks;
 
-import ca.uhn.fhir.context.FhirContext;
-import ca.uhn.fhir.parser.LenientErrorHandler;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.backhippain.cds.fhir.FactDates;
+import java.util.TreeSet;
+import org.backhippain.cds.fhir.UsableValues;
 import org.backhippain.cds.service.system.CdsException;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Resource;
@@ -15,33 +14,51 @@ import org.hl7.fhir.r4.model.Resource;
 /**
  * The order hooks' {@code context.draftOrders}, parsed once with HAPI, and the drafts the rules
  * consider: at order-select those named in {@code selections} (all drafts when it is absent), at
- * order-sign every draft (clinical spec §2). Their date-times are put into the service's time zone
- * as the patient's data is ({@link FactDates}).
+ * order-sign every draft (clinical spec §2). They pass the same edge step as the patient's data
+ * ({@link UsableValues}): unusable elements removed and named in {@code unusable}, date-times put
+ * into the service's time zone.
  */
-record DraftOrders(boolean isOrderHook, List<Resource> all, List<Resource> considered) {
+record DraftOrders(
+    boolean isOrderHook, List<Resource> all, List<Resource> considered, Set<String> unusable) {
 
-  static DraftOrders of(String hook, JsonNode context, FhirContext fhir, FactDates dates) {
+  /**
+   * @param maxEntries the most drafts read ({@code cds.max-bundle-entries}); more are a 400
+   */
+  static DraftOrders of(String hook, JsonNode context, UsableValues values, int maxEntries) {
     if (!hook.startsWith("order-")) {
-      return new DraftOrders(false, List.of(), List.of());
+      return new DraftOrders(false, List.of(), List.of(), Set.of());
     }
     List<Resource> all = new ArrayList<>();
+    Set<String> unusable = new TreeSet<>();
+    JsonNode entries = context.get("draftOrders").get("entry");
+    if (entries != null && entries.size() > maxEntries) {
+      throw CdsException.badField(
+          "context.draftOrders",
+          "'context.draftOrders' holds "
+              + entries.size()
+              + " entries; at most "
+              + maxEntries
+              + " are read");
+    }
     try {
+      List<String> dropped = new ArrayList<>();
       Bundle bundle =
-          fhir.newJsonParser()
-              .setParserErrorHandler(new LenientErrorHandler(false))
-              .parseResource(Bundle.class, context.get("draftOrders").toString());
+          values.parser(dropped).parseResource(Bundle.class, context.get("draftOrders").toString());
+      unusable.addAll(values.dropped(bundle, dropped));
       for (Bundle.BundleEntryComponent entry : bundle.getEntry()) {
         if (entry.getResource() != null) {
-          all.add(dates.normalize(entry.getResource()));
+          unusable.addAll(values.check(entry.getResource()));
+          all.add(entry.getResource());
         }
       }
     } catch (RuntimeException e) {
       // Any failure to read the EHR's Bundle is the request's fault, whatever HAPI throws.
-      throw CdsException.badRequest("'context.draftOrders' is not a valid FHIR Bundle");
+      throw CdsException.badField(
+          "context.draftOrders", "'context.draftOrders' is not a valid FHIR Bundle");
     }
     JsonNode selections = context.get("selections");
     if (!"order-select".equals(hook) || selections == null) {
-      return new DraftOrders(true, all, all);
+      return new DraftOrders(true, all, all, unusable);
     }
     Set<String> selected = new HashSet<>();
     selections.forEach(s -> selected.add(s.asText()));
@@ -51,6 +68,6 @@ record DraftOrders(boolean isOrderHook, List<Resource> all, List<Resource> consi
         considered.add(draft);
       }
     }
-    return new DraftOrders(true, all, considered);
+    return new DraftOrders(true, all, considered, unusable);
   }
 }

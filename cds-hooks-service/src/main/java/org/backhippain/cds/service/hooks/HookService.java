@@ -14,12 +14,12 @@ import org.backhippain.cds.cql.RuleEngine;
 import org.backhippain.cds.cql.RuleResult;
 import org.backhippain.cds.fhir.AccessToken;
 import org.backhippain.cds.fhir.DataRequest;
-import org.backhippain.cds.fhir.FactDates;
 import org.backhippain.cds.fhir.FhirServers;
 import org.backhippain.cds.fhir.MemoryBudget;
 import org.backhippain.cds.fhir.PatientDataLoader;
 import org.backhippain.cds.fhir.PatientRecord;
 import org.backhippain.cds.fhir.PrefetchValue;
+import org.backhippain.cds.fhir.UsableValues;
 import org.backhippain.cds.service.cards.Card;
 import org.backhippain.cds.service.cards.CardFactory;
 import org.backhippain.cds.service.cards.CdsResponse;
@@ -52,7 +52,7 @@ class HookService {
   private final FhirContext fhir;
   private final CdsMetrics metrics;
   private final FeedbackService feedback;
-  private final FactDates dates;
+  private final UsableValues values;
   private final MemoryBudget memory;
 
   HookService(
@@ -76,7 +76,7 @@ class HookService {
     this.fhir = fhir;
     this.metrics = metrics;
     this.feedback = feedback;
-    this.dates = new FactDates(fhir, properties.timeZone());
+    this.values = new UsableValues(fhir, properties.timeZone());
   }
 
   /**
@@ -112,7 +112,8 @@ class HookService {
     }
     String patientId = request.contextText("patientId");
     ZonedDateTime now = ZonedDateTime.now(clock).withZoneSameInstant(properties.timeZone());
-    DraftOrders drafts = DraftOrders.of(service.hook(), request.context(), fhir, dates);
+    DraftOrders drafts =
+        DraftOrders.of(service.hook(), request.context(), values, properties.maxBundleEntries());
     if (drafts.isOrderHook()
         && engine.relevantDrafts(service.hook(), patientId, drafts.considered(), now).isEmpty()) {
       log.info(
@@ -131,7 +132,9 @@ class HookService {
     // Fetched FHIR bytes hold their share of the memory budget until the cards are built.
     try (MemoryBudget.Reservation fetched = memory.reserve()) {
       PatientRecord record =
-          loader.load(services.templates(serviceId), dataRequest(request, allowed), fetched);
+          loader
+              .load(services.templates(serviceId), dataRequest(request, allowed), fetched)
+              .withUnusable(drafts.unusable());
       metrics.fetches(record);
       t1 = System.nanoTime();
       results =
@@ -186,7 +189,8 @@ class HookService {
   List<FeedbackService.Candidate> warmUp(
       String serviceId, CdsRequest request, ZonedDateTime now, FhirServers allowed) {
     CdsService service = validated(serviceId, request);
-    DraftOrders drafts = DraftOrders.of(service.hook(), request.context(), fhir, dates);
+    DraftOrders drafts =
+        DraftOrders.of(service.hook(), request.context(), values, properties.maxBundleEntries());
     if (drafts.isOrderHook()) {
       engine.relevantDrafts(
           service.hook(), request.contextText("patientId"), drafts.considered(), now);
@@ -205,7 +209,7 @@ class HookService {
    */
   CdsResponse parseOnly(String serviceId, CdsRequest request) {
     CdsService service = validated(serviceId, request);
-    DraftOrders.of(service.hook(), request.context(), fhir, dates);
+    DraftOrders.of(service.hook(), request.context(), values, properties.maxBundleEntries());
     loader.load(services.templates(serviceId), dataRequest(request, FhirServers.none()));
     return CdsResponse.empty();
   }
@@ -222,41 +226,67 @@ class HookService {
     return service;
   }
 
+  /** A FHIR id (R4 {@code id} datatype): {@code context.patientId} names a Patient by it. */
+  private static final java.util.regex.Pattern FHIR_ID =
+      java.util.regex.Pattern.compile("[A-Za-z0-9\\-.]{1,64}");
+
+  /** Longer than any UUID spelling; the hook instance is logged with every hook. */
+  static final int MAX_HOOK_INSTANCE = 128;
+
   private static void validate(CdsService service, CdsRequest request) {
     if (request.hook() == null || request.hook().isBlank()) {
-      throw CdsException.badRequest("'hook' is required");
+      throw CdsException.badField("hook", "'hook' is required");
     }
     if (request.hookInstance() == null || request.hookInstance().isBlank()) {
-      throw CdsException.badRequest("'hookInstance' is required");
+      throw CdsException.badField("hookInstance", "'hookInstance' is required");
+    }
+    if (request.hookInstance().length() > MAX_HOOK_INSTANCE) {
+      throw CdsException.badField(
+          "hookInstance",
+          "'hookInstance' must be at most " + MAX_HOOK_INSTANCE + " characters (a UUID)");
     }
     if (!service.hook().equals(request.hook())) {
-      throw CdsException.badRequest(
+      throw CdsException.badField(
+          "hook",
           "service '"
               + service.id()
               + "' answers hook '"
               + service.hook()
               + "', not '"
-              + request.hook()
+              + shown(request.hook())
               + "'");
     }
     if (request.context() == null || !request.context().isObject()) {
-      throw CdsException.badRequest("'context' is required and must be an object");
+      throw CdsException.badField("context", "'context' is required and must be an object");
     }
-    if (request.contextText("patientId") == null || request.contextText("patientId").isBlank()) {
-      throw CdsException.badRequest("'context.patientId' is required");
+    JsonNode patientId = request.context().get("patientId");
+    if (patientId == null || !patientId.isTextual() || patientId.asText().isBlank()) {
+      throw CdsException.badField("context.patientId", "'context.patientId' is required");
+    }
+    if (!FHIR_ID.matcher(patientId.asText()).matches()) {
+      throw CdsException.badField(
+          "context.patientId",
+          "'context.patientId' must be a FHIR id (letters, digits, '-' and '.', at most 64)");
     }
     if (ORDER_HOOKS.contains(service.hook())) {
       JsonNode drafts = request.context().get("draftOrders");
       if (drafts == null
           || !drafts.isObject()
           || !"Bundle".equals(drafts.path("resourceType").asText())) {
-        throw CdsException.badRequest("'context.draftOrders' must be a FHIR Bundle");
+        throw CdsException.badField(
+            "context.draftOrders", "'context.draftOrders' must be a FHIR Bundle");
       }
       JsonNode selections = request.context().get("selections");
       if (selections != null && !selections.isArray()) {
-        throw CdsException.badRequest("'context.selections' must be an array of references");
+        throw CdsException.badField(
+            "context.selections", "'context.selections' must be an array of references");
       }
     }
+  }
+
+  /** A caller's value quoted in an error message: at most 64 characters. */
+  private static String shown(String value) {
+    return value.length() <= 64 ? value : value.substring(0, 64) + "...";
   }
 
   private static DataRequest dataRequest(CdsRequest request, FhirServers allowed) {

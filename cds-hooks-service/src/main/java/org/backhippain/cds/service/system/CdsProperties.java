@@ -31,6 +31,10 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param bodyReadDeadline the time a request body has to arrive completely (408 after it)
  * @param fhir which EHR FHIR servers may be read with authentication off
  * @param fetch limits of the outbound FHIR client beyond {@code fetchBudget}
+ * @param feedback limits of {@code POST /cds-services/{id}/feedback}
+ * @param maxBundleEntries the most resources read from one prefetch key (prefetched, or all pages
+ *     fetched) or from {@code context.draftOrders}: a key with more counts as unavailable (412 for
+ *     {@code patient} and {@code conditions}), more draft orders are a 400
  */
 @ConfigurationProperties("cds")
 public record CdsProperties(
@@ -49,7 +53,9 @@ public record CdsProperties(
     @DefaultValue("2s") Duration overloadWait,
     @DefaultValue("10s") Duration bodyReadDeadline,
     @DefaultValue Fhir fhir,
-    @DefaultValue Fetch fetch) {
+    @DefaultValue Fetch fetch,
+    @DefaultValue Feedback feedback,
+    @DefaultValue("1000") int maxBundleEntries) {
 
   public CdsProperties {
     publicBaseUrl = publicBaseUrl == null ? List.of() : PublicBaseUrls.normalised(publicBaseUrl);
@@ -91,4 +97,18 @@ public record CdsProperties(
       @DefaultValue("16MB") org.springframework.util.unit.DataSize maxResponseBytes,
       @DefaultValue("32MB") org.springframework.util.unit.DataSize maxHookBytes,
       @DefaultValue("1s") Duration connectTimeout) {}
+
+  /**
+   * {@code cds.feedback.*}.
+   *
+   * @param maxEntries the most entries one feedback batch may hold (413 above, before any storage
+   *     work): a batch is stored all or nothing in one transaction, which must stay short
+   */
+  public record Feedback(@DefaultValue("100") int maxEntries) {
+    public Feedback {
+      if (maxEntries < 1) {
+        throw new IllegalArgumentException("cds.feedback.max-entries must be at least 1");
+      }
+    }
+  }
 }

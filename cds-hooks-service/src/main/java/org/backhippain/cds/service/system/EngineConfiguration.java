@@ -95,7 +95,8 @@ class EngineConfiguration {
         properties.fetchThreads(),
         Math.min(fetch.maxResponseBytes().toBytes(), budget.bytes()),
         Math.min(fetch.maxHookBytes().toBytes(), budget.bytes()),
-        fetch.connectTimeout());
+        fetch.connectTimeout(),
+        properties.maxBundleEntries());
   }
 
   /** Name lookups for FHIR servers (a test maps its own names). */

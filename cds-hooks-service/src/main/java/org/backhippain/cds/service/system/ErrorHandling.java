@@ -30,7 +30,8 @@ class ErrorHandling {
   ResponseEntity<ErrorBody> cds(CdsException e) {
     log.info("request refused: {} {}", e.status().value(), e.getMessage());
     metrics.error(e.error());
-    return body(e.status(), e.error(), e.getMessage());
+    return ResponseEntity.status(e.status())
+        .body(new ErrorBody(e.error(), e.status().value(), e.getMessage(), e.field()));
   }
 
   @ExceptionHandler(RequiredDataUnavailableException.class)
@@ -40,10 +41,17 @@ class ErrorHandling {
     return body(HttpStatus.PRECONDITION_FAILED, "prefetch_unavailable", e.getMessage());
   }
 
+  /**
+   * 400 for a body that is not one strict JSON document of the expected shape, saying what is wrong
+   * and where (the field's path, or line and column) in words of our own: Jackson's messages quote
+   * the input and name Java classes.
+   */
   @ExceptionHandler(HttpMessageNotReadableException.class)
   ResponseEntity<ErrorBody> unreadable(HttpMessageNotReadableException e) {
     metrics.error("invalid_json");
-    return body(HttpStatus.BAD_REQUEST, "invalid_json", "the request body is not valid JSON");
+    ErrorBody body = JsonProblems.describe(e.getCause());
+    log.info("request refused: 400 {}", body.message());
+    return ResponseEntity.badRequest().body(body);
   }
 
   @ExceptionHandler(HttpMediaTypeNotSupportedException.class)

@@ -17,12 +17,19 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
 import java.nio.charset.Charset;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.backhippain.cds.fhir.MemoryBudget;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.http.InvalidMediaTypeException;
+import org.springframework.http.MediaType;
 
 /**
  * Request bodies, read only once Spring Security has let the request through (this filter runs
@@ -37,8 +44,13 @@ import org.slf4j.LoggerFactory;
  * A request reserves its declared length before it is read (or, without one, each chunk as it
  * arrives) and keeps it until its answer is sent; when the budget stays full for {@code
  * cds.overload-wait} it gets 503 with {@code Retry-After}. Every refusal made before the body was
- * read closes the connection ({@link UnreadBodies}). Form bodies are left to Tomcat's own limits
- * (only the demo FHIR server takes them).
+ * read closes the connection ({@link UnreadBodies}). Form bodies posted to the demo FHIR server are
+ * left to Tomcat's own limits (its servlet reads them).
+ *
+ * <p>Once a body has arrived, its media type is checked: multipart (no endpoint takes it) and JSON
+ * in any charset but UTF-8 (RFC 8259) get 415; a JSON body must be valid UTF-8 — no overlong forms,
+ * surrogates or stray bytes, which Jackson would let through or replace — else 400. (Read first, so
+ * that the answer is not lost to a connection reset over an unread body.)
  */
 class RequestBodies extends HttpFilter {
   private static final Logger log = LoggerFactory.getLogger(RequestBodies.class);
@@ -87,13 +99,90 @@ class RequestBodies extends HttpFilter {
     request.getInputStream().setReadListener(reading);
   }
 
+  /**
+   * Whether this filter reads the body: every body but a form posted to the demo FHIR server (its
+   * servlet parses the form itself). A form posted anywhere else is read like any body and then
+   * refused (415), so the connection stays usable.
+   */
   private static boolean hasBody(HttpServletRequest request) {
     if (request.getContentLengthLong() <= 0 && request.getHeader("Transfer-Encoding") == null) {
       return false;
     }
     String type = request.getContentType();
     return type == null
-        || !(type.startsWith("application/x-www-form-urlencoded") || type.startsWith("multipart/"));
+        || !type.startsWith("application/x-www-form-urlencoded")
+        || !request.getServletPath().startsWith("/fhir");
+  }
+
+  /** Why this media type is refused; null when it is not. */
+  static String unsupportedMediaType(String contentType) {
+    if (contentType == null) {
+      return null;
+    }
+    MediaType type;
+    try {
+      type = MediaType.parseMediaType(contentType);
+    } catch (InvalidMediaTypeException e) {
+      return "the Content-Type is not a valid media type; send application/json";
+    }
+    if ("multipart".equalsIgnoreCase(type.getType())) {
+      return "multipart bodies are not accepted; send application/json";
+    }
+    if (isJson(type)
+        && type.getParameter("charset") != null
+        && !"utf-8".equalsIgnoreCase(unquoted(type.getParameter("charset")))) {
+      return "JSON must be encoded in UTF-8 (RFC 8259); send application/json or"
+          + " application/json;charset=UTF-8";
+    }
+    return null;
+  }
+
+  /** 415 for a media type no endpoint takes, 400 for JSON that is not UTF-8; else null. */
+  static ErrorBody refusal(String contentType, byte[] body) {
+    String unsupported = unsupportedMediaType(contentType);
+    if (unsupported != null) {
+      return new ErrorBody("unsupported_media_type", 415, unsupported);
+    }
+    MediaType type = contentType == null ? null : MediaType.parseMediaType(contentType);
+    int invalid = type != null && isJson(type) ? invalidUtf8At(body) : -1;
+    if (invalid >= 0) {
+      return new ErrorBody(
+          "invalid_json", 400, "the request body is not valid UTF-8 (byte " + invalid + ")");
+    }
+    return null;
+  }
+
+  private static boolean isJson(MediaType type) {
+    return "application".equalsIgnoreCase(type.getType())
+        && ("json".equalsIgnoreCase(type.getSubtype())
+            || type.getSubtype().toLowerCase(java.util.Locale.ROOT).endsWith("+json"));
+  }
+
+  private static String unquoted(String value) {
+    return value.length() > 1 && value.startsWith("\"") && value.endsWith("\"")
+        ? value.substring(1, value.length() - 1)
+        : value;
+  }
+
+  /** The offset of the first byte that is not well-formed UTF-8; -1 when all are. */
+  static int invalidUtf8At(byte[] bytes) {
+    CharsetDecoder decoder =
+        StandardCharsets.UTF_8
+            .newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
+    ByteBuffer in = ByteBuffer.wrap(bytes);
+    CharBuffer out = CharBuffer.allocate(CHUNK);
+    while (true) {
+      CoderResult result = decoder.decode(in, out, true);
+      if (result.isError()) {
+        return in.position();
+      }
+      if (result.isUnderflow()) {
+        return -1;
+      }
+      out.clear();
+    }
   }
 
   private void overloaded(HttpServletResponse response) throws IOException {
@@ -181,12 +270,26 @@ class RequestBodies extends HttpFilter {
     }
 
     @Override
-    public synchronized void onAllDataRead() {
-      if (!finished) {
-        finished = true;
-        request.setAttribute(BODY, body.toByteArray());
-        async.dispatch();
+    public synchronized void onAllDataRead() throws IOException {
+      if (finished) {
+        return;
       }
+      byte[] bytes = body.toByteArray();
+      ErrorBody refusal = refusal(request.getContentType(), bytes);
+      if (refusal != null) {
+        finished = true;
+        try {
+          log.info("request refused: {} {}", refusal.status(), refusal.message());
+          metrics.error(refusal.error());
+          refusal.send(response());
+        } finally {
+          async.complete();
+        }
+        return;
+      }
+      finished = true;
+      request.setAttribute(BODY, bytes);
+      async.dispatch();
     }
 
     @Override

@@ -88,6 +88,71 @@ abstract class StorageContract {
     assertThat(read.issuedAt()).isEqualTo(card.issuedAt());
   }
 
+  /** A card (and its snooze) triggered by thousands of facts — every key at its entry cap. */
+  @Test
+  void aCardWithThousandsOfFactsIsLoggedAndSnoozed() {
+    Instant now = Instant.parse("2026-06-15T10:00:00Z");
+    Set<String> facts = new java.util.LinkedHashSet<>();
+    for (int i = 0; i < 7_000; i++) {
+      facts.add(String.format("%016x", i));
+    }
+    IssuedCard base = card("hip-or-back", now);
+    IssuedCard card =
+        new IssuedCard(
+            base.cardUuid(),
+            base.serviceId(),
+            base.ruleId(),
+            base.indicator(),
+            "patient-hash-many",
+            facts,
+            base.suggestions(),
+            base.overrideReasons(),
+            now);
+    store.recordIssued(List.of(card));
+    assertThat(store.issued(card.cardUuid()).orElseThrow().factHashes()).hasSize(7_000);
+    store.store(
+        List.of(overridden(card, now)),
+        List.of(
+            new Snooze(
+                "patient-hash-many",
+                "hip-or-back",
+                now.plus(Duration.ofDays(30)),
+                facts,
+                "overridden")));
+    assertThat(store.snooze("patient-hash-many", "hip-or-back"))
+        .hasValueSatisfying(s -> assertThat(s.factHashes()).hasSize(7_000));
+  }
+
+  /** Batches on the same entries and snoozes at once: nothing lost, nothing twice, no 503. */
+  @Test
+  void concurrentBatchesOnTheSameEntriesAndSnoozesAllSucceed() throws Exception {
+    Instant now = Instant.parse("2026-06-15T10:00:00Z");
+    IssuedCard card = card("self-care", now);
+    store.recordIssued(List.of(card));
+    List<FeedbackStore.StoredFeedback> entries = new java.util.ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      entries.add(
+          new FeedbackStore.StoredFeedback(
+              "same-" + i, card.cardUuid(), "overridden", null, "", now, now));
+    }
+    Snooze snooze =
+        new Snooze("patient-hash-1", "self-care", now.plus(Duration.ofDays(30)), Set.of("f"), "o");
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+    try {
+      List<java.util.concurrent.Future<?>> runs = new java.util.ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        runs.add(pool.submit(() -> store.store(entries, List.of(snooze))));
+      }
+      for (var run : runs) {
+        run.get(60, java.util.concurrent.TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(store.counts().get("self-care").overridden).isEqualTo(100);
+    assertThat(store.snooze("patient-hash-1", "self-care")).isPresent();
+  }
+
   @Test
   void feedbackIsIdempotentAndSnoozesReplace() {
     Instant now = Instant.parse("2026-06-15T10:00:00Z");
