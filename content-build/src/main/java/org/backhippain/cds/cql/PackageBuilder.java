@@ -111,6 +111,7 @@ public final class PackageBuilder {
             (path, text) ->
                 files.put(
                     ContentPackage.OTHER + "/" + path, text.getBytes(StandardCharsets.UTF_8)));
+    Files.createDirectories(target);
     Path tgz = target.resolve(NAME + "-" + VERSION + ".tgz");
     try (OutputStream out = Files.newOutputStream(tgz);
         GZIPOutputStream gz = new GZIPOutputStream(out);
