@@ -1,10 +1,13 @@
 package org.backhippain.cds.bench;
 
+import ca.uhn.fhir.context.FhirContext;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.backhippain.cds.cql.ContentPackage;
+import org.backhippain.cds.cql.PrefetchKeys;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Coverage;
@@ -33,19 +36,13 @@ public final class TemplatePrefetch {
 
   private TemplatePrefetch() {}
 
+  /** The content's prefetch keys: the one definition of what type each key brings. */
+  private static final PrefetchKeys KEYS =
+      PrefetchKeys.of(ContentPackage.load(FhirContext.forR4Cached()));
+
   public static Map<String, List<Resource>> of(Bundle synthea, boolean everything) {
     Map<String, List<Resource>> keys = new LinkedHashMap<>();
-    for (String key :
-        List.of(
-            "patient",
-            "conditions",
-            "observations",
-            "medications",
-            "serviceRequests",
-            "procedures",
-            "coverage")) {
-      keys.put(key, new ArrayList<>());
-    }
+    KEYS.templates().keySet().forEach(key -> keys.put(key, new ArrayList<>()));
     Map<String, String> stored = storedReferences(synthea);
     for (Bundle.BundleEntryComponent entry : synthea.getEntry()) {
       Resource r = entry.getResource();
@@ -54,31 +51,23 @@ public final class TemplatePrefetch {
         medication.setReference(
             stored.getOrDefault(medication.getReference(), medication.getReference()));
       }
-      switch (r.fhirType()) {
-        case "Patient" -> keys.get("patient").add(r);
-        case "Condition" -> keys.get("conditions").add(r);
-        case "Observation" -> {
-          if (everything
-              || ((Observation) r)
-                  .getCode().getCoding().stream()
-                      .map(Coding::getCode)
-                      .anyMatch(OBSERVATION_CODES::contains)) {
-            keys.get("observations").add(r);
-          }
-        }
-        case "MedicationRequest", "Medication" -> keys.get("medications").add(r);
-        case "ServiceRequest" -> keys.get("serviceRequests").add(r);
-        case "Procedure" -> keys.get("procedures").add(r);
-        case "Coverage" -> {
-          if (everything || ((Coverage) r).getStatus() == Coverage.CoverageStatus.ACTIVE) {
-            keys.get("coverage").add(r);
-          }
-        }
-        default -> {
-          if (everything) {
-            keys.get("observations").add(r);
-          }
-        }
+      // What the template's query narrows beyond the type: the observation codes, active coverage.
+      boolean selected =
+          everything
+              || switch (r.fhirType()) {
+                case "Observation" ->
+                    ((Observation) r)
+                        .getCode().getCoding().stream()
+                            .map(Coding::getCode)
+                            .anyMatch(OBSERVATION_CODES::contains);
+                case "Coverage" -> ((Coverage) r).getStatus() == Coverage.CoverageStatus.ACTIVE;
+                default -> true;
+              };
+      var key = KEYS.keyFor(r.fhirType());
+      if (key.isPresent() && selected) {
+        keys.get(key.get()).add(r);
+      } else if (key.isEmpty() && everything) {
+        keys.get("observations").add(r);
       }
     }
     return keys;

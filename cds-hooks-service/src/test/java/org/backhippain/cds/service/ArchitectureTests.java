@@ -26,6 +26,34 @@ class ArchitectureTests {
               "org.opencds..",
               "org.cqframework..");
 
+  /**
+   * The rule book reads the compiled content (ELM, data requirements, PlanDefinitions, expansions),
+   * never CQL text with regular expressions.
+   */
+  @ArchTest
+  static final ArchRule ruleBookUsesNoRegularExpressions =
+      noClasses()
+          .that()
+          .resideInAPackage("org.backhippain.cds.rulebook..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAPackage("java.util.regex..");
+
+  /** What runs in production never reaches for the build's tools (content-build). */
+  @ArchTest
+  static final ArchRule runtimeKnowsNoBuildTool =
+      noClasses()
+          .that()
+          .resideInAnyPackage("org.backhippain.cds.service..", "org.backhippain.cds.fhir..")
+          .or()
+          .belongToAnyOf(org.backhippain.cds.cql.RuleEngine.class)
+          .should()
+          .dependOnClassesThat()
+          .resideInAPackage("org.backhippain.cds.rulebook..")
+          .orShould()
+          .dependOnClassesThat()
+          .haveSimpleName("ContentCase");
+
   @ArchTest
   static final ArchRule cqlLibraryKnowsNoService =
       noClasses()

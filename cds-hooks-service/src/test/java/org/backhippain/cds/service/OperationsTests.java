@@ -9,6 +9,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -26,13 +27,29 @@ class OperationsTests {
   @Autowired ca.uhn.fhir.context.FhirContext fhir;
 
   @Test
-  void startUpWarmsTheWholeHookPathOnEveryCaseBeforeReadiness() {
-    int cases = org.backhippain.cds.cql.ContentCase.all(content, fhir).size();
+  void startUpWarmsTheHookPathWithTheFixedWarmUpSetBeforeReadiness() throws Exception {
+    // A fixed set shipped in the package (other/warm-up), not the test cases: at most 10
+    // requests, every hook, each with prefetch (and read again over the fetch path).
+    List<String> files =
+        content.paths("warm-up").stream().filter(p -> p.endsWith(".json")).toList();
+    assertThat(files).hasSizeBetween(3, 10);
+    java.util.Set<String> hooks = new java.util.TreeSet<>();
+    for (String file : files) {
+      var request = json.readTree(content.file(file).orElseThrow()).get("request");
+      hooks.add(request.path("hook").asText());
+      assertThat(request.path("prefetch").path("patient").path("resourceType").asText())
+          .as(file)
+          .isEqualTo("Patient");
+    }
+    assertThat(hooks).containsExactly("order-select", "order-sign", "patient-view");
     assertThat(CapturedLogs.LINES)
         .anyMatch(
             l ->
-                l.contains("hook path warm: " + cases + " content-case requests parsed, evaluated")
+                l.contains("hook path warm: " + files.size() + " warm-up requests x ")
+                    && !l.contains("(0 cards")
                     && l.contains(", 0 failed; feedback store rehearsed, rolled back)"));
+    assertThat(CapturedLogs.LINES)
+        .anyMatch(l -> l.contains("fetch path warm: ") && l.contains("(0 failed)"));
   }
 
   @Test

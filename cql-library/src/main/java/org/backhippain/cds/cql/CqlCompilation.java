@@ -18,7 +18,7 @@ import org.hl7.elm.r1.VersionedIdentifier;
 
 /**
  * The content's CQL compiled once into a {@link LibraryManager} whose cache then serves every
- * evaluation of the process. At build time the cqframework translator translates the CQL ({@link
+ * evaluation of the process. At build time the cqframework translator translates the CQL ({@code
  * CqlCheck}) and the package stores the resulting ELM JSON beside each library's CQL; at start-up
  * that ELM is read back into the cache ({@link #of}), which takes a tenth of the time of
  * translating and yields the same libraries (checked by {@code ElmRoundTripTests}).
@@ -95,7 +95,7 @@ final class CqlCompilation {
   }
 
   /**
-   * Translates one more library, made at build time ({@link CardText}), into this translation's
+   * Translates one more library, made at build time ({@code CardText}), into this translation's
    * library cache; its includes resolve to the libraries already there.
    */
   CqlCompilation with(ContentPackage.CqlSource source) {

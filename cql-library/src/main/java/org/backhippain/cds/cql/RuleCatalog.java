@@ -32,6 +32,12 @@ public final class RuleCatalog {
 
   public static final List<String> CONTRACT = List.of(APPLICABLE, CARD);
 
+  /**
+   * The library the build generates from the card templates into the package (what a CPG engine
+   * shows as a card's summary and description), named by the PlanDefinitions' dynamic values.
+   */
+  public static final String CARD_TEXT = "CardText";
+
   private final List<RuleDefinition> rules;
 
   RuleCatalog(List<RuleDefinition> rules) {
@@ -169,12 +175,12 @@ public final class RuleCatalog {
                           + ContentPackage.CQL));
       // Dynamic values naming another library: the generated card text (CardText), whose defines
       // they must name.
-      ContentPackage.CqlSource cardText = content.cql().get(CardText.LIBRARY);
+      ContentPackage.CqlSource cardText = content.cql().get(CARD_TEXT);
       for (var e : rule.expressions()) {
         if (!e.hasReference()) {
           continue;
         }
-        if (!e.getReference().equals(ContentPackage.CANONICAL_BASE + "/Library/" + CardText.LIBRARY)
+        if (!e.getReference().equals(ContentPackage.CANONICAL_BASE + "/Library/" + CARD_TEXT)
             || cardText == null) {
           problems.add(
               where
@@ -183,7 +189,7 @@ public final class RuleCatalog {
                   + "\" names "
                   + e.getReference()
                   + ", which is not the package's "
-                  + CardText.LIBRARY
+                  + CARD_TEXT
                   + " library");
         } else if (!defines(compilation, cardText).contains(e.getExpression())) {
           problems.add(
@@ -191,7 +197,7 @@ public final class RuleCatalog {
                   + ": names \""
                   + e.getExpression()
                   + "\", which "
-                  + CardText.LIBRARY
+                  + CARD_TEXT
                   + " does not define");
         }
       }

@@ -8,8 +8,8 @@ import ca.uhn.fhir.rest.server.interceptor.ResponseHighlighterInterceptor;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import org.backhippain.cds.cql.ContentCase;
 import org.backhippain.cds.cql.ContentPackage;
+import org.backhippain.cds.cql.PrefetchKeys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
@@ -27,16 +27,6 @@ import org.springframework.context.annotation.Profile;
 @Profile("demo")
 class DemoConfiguration {
   private static final Logger log = LoggerFactory.getLogger(DemoConfiguration.class);
-  static final List<String> TYPES =
-      List.of(
-          "Patient",
-          "Condition",
-          "Observation",
-          "MedicationRequest",
-          "Medication",
-          "ServiceRequest",
-          "Procedure",
-          "Coverage");
 
   @Bean
   DemoPatientStore demoPatientStore(
@@ -45,7 +35,7 @@ class DemoConfiguration {
       Clock clock,
       @Value("${cds.demo.shift-dates:true}") boolean shiftDates) {
     DemoPatientStore store =
-        new DemoPatientStore(ContentCase.all(content, fhir), fhir, clock, shiftDates);
+        new DemoPatientStore(DemoPatientStore.examples(content, fhir), fhir, clock, shiftDates);
     log.warn(
         "DEMO profile: an open FHIR server with {} example patients is served under /fhir"
             + " (dates shifted to today: {}). Not for real patient data.",
@@ -55,9 +45,11 @@ class DemoConfiguration {
   }
 
   @Bean
-  ServletRegistrationBean<RestfulServer> demoFhirServer(FhirContext fhir, DemoPatientStore store) {
+  ServletRegistrationBean<RestfulServer> demoFhirServer(
+      FhirContext fhir, ContentPackage content, DemoPatientStore store) {
     List<IResourceProvider> providers = new ArrayList<>();
-    for (String type : TYPES) {
+    // A provider for every type the prefetch keys bring (the EHR data the service reads).
+    for (String type : PrefetchKeys.of(content).types()) {
       providers.add(
           new DemoResourceProvider(
               fhir.getResourceDefinition(type).getImplementingClass(), type, store));

@@ -2,6 +2,10 @@ package org.backhippain.cds.service.demo;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.util.FhirTerser;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.LocalDate;
 import java.time.temporal.ChronoUnit;
@@ -12,23 +16,55 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.backhippain.cds.cql.ContentCase;
+import org.backhippain.cds.cql.ContentPackage;
 import org.hl7.fhir.r4.model.BaseDateTimeType;
+import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Resource;
 
 /**
- * The demo FHIR server's data: every content case's patient resources. With date shifting on (the
- * default), each case's dates move by the days between its evaluation date and today, so every
- * example keeps showing its cards on the real clock.
+ * The demo FHIR server's data: the patient of every example in the package ({@code other/tests/
+ * <Library>/<case>/}: {@code bundle.json}, and from {@code case.json} only the patient id and the
+ * evaluation date). With date shifting on (the default), each example's dates move by the days
+ * between its evaluation date and today, so every example keeps showing its cards on the real
+ * clock. A demo-only reader: what a case expects is for the tests, not for the demo.
  */
 final class DemoPatientStore {
   private final Map<String, Map<String, Resource>> byType = new LinkedHashMap<>();
   private final List<String> patientIds = new ArrayList<>();
 
-  DemoPatientStore(List<ContentCase> cases, FhirContext fhir, Clock clock, boolean shiftDates) {
+  /** One example patient: its folder, id, the date its data is written for, and its resources. */
+  record Example(String folder, String patientId, LocalDate evaluationDate, Bundle bundle) {}
+
+  /** Every example of the package's {@code tests} folder, in folder order. */
+  static List<Example> examples(ContentPackage content, FhirContext fhir) {
+    ObjectMapper json = new ObjectMapper();
+    var parser = fhir.newJsonParser();
+    List<Example> examples = new ArrayList<>();
+    for (String path : content.paths("tests")) {
+      if (!path.endsWith("/case.json")) {
+        continue;
+      }
+      String folder = path.substring(0, path.length() - "case.json".length());
+      try {
+        JsonNode c = json.readTree(content.file(path).orElseThrow());
+        examples.add(
+            new Example(
+                folder,
+                c.path("patientId").asText(),
+                LocalDate.parse(c.path("evaluationDate").asText()),
+                parser.parseResource(
+                    Bundle.class, content.file(folder + "bundle.json").orElseThrow())));
+      } catch (IOException e) {
+        throw new UncheckedIOException(path, e);
+      }
+    }
+    return examples;
+  }
+
+  DemoPatientStore(List<Example> examples, FhirContext fhir, Clock clock, boolean shiftDates) {
     FhirTerser terser = fhir.newTerser();
     LocalDate today = LocalDate.now(clock);
-    for (ContentCase c : cases) {
+    for (Example c : examples) {
       int shift = shiftDates ? (int) ChronoUnit.DAYS.between(c.evaluationDate(), today) : 0;
       for (var entry : c.bundle().getEntry()) {
         Resource resource = entry.getResource().copy();
@@ -45,7 +81,7 @@ final class DemoPatientStore {
                 .put(id, resource);
         if (previous != null) {
           throw new IllegalStateException(
-              "content case " + c.id() + " reuses the id " + resource.fhirType() + "/" + id);
+              "example " + c.folder() + " reuses the id " + resource.fhirType() + "/" + id);
         }
       }
       patientIds.add(c.patientId());

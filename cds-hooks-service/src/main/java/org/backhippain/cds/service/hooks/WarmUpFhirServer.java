@@ -1,6 +1,5 @@
 package org.backhippain.cds.service.hooks;
 
-import ca.uhn.fhir.context.FhirContext;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
@@ -15,40 +14,30 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import org.backhippain.cds.cql.ContentCase;
 import org.backhippain.cds.fhir.PrefetchTemplate;
-import org.hl7.fhir.r4.model.Bundle;
-import org.hl7.fhir.r4.model.Resource;
+import org.backhippain.cds.service.discovery.ServiceCatalog;
 
 /**
- * A FHIR server on a loopback port of this process, alive only while the start-up warm-up sends
- * content cases through the fetch path: it answers the prefetch queries with each case's data (a
- * read of the Patient, a searchset per template). Its base URL is allowed for the warm-up's own
- * calls and for nothing else.
+ * A FHIR server on a loopback port of this process, alive only while the start-up warm-up sends its
+ * requests through the fetch path: it answers each prefetch query with what the warm-up request
+ * prefetched for that key (a read of the Patient, a searchset per template). Its base URL is
+ * allowed for the warm-up's own calls and for nothing else.
  */
 final class WarmUpFhirServer implements AutoCloseable {
   private final Map<String, byte[]> answers = new HashMap<>();
   private final HttpServer server;
   private final ExecutorService threads = Executors.newFixedThreadPool(2);
 
-  WarmUpFhirServer(List<ContentCase> cases, List<PrefetchTemplate> templates, FhirContext fhir) {
-    for (ContentCase c : cases) {
-      List<Resource> resources =
-          c.bundle().getEntry().stream().map(Bundle.BundleEntryComponent::getResource).toList();
-      for (PrefetchTemplate template : templates) {
-        if (template.isRead()) {
-          resources.stream()
-              .filter(r -> r.fhirType().equals(template.resourceType()))
-              .filter(r -> r.getIdElement().getIdPart().equals(c.patientId()))
-              .findFirst()
-              .ifPresent(
-                  r -> answers.put(key(template.resourceType(), c.patientId()), json(fhir, r)));
-        } else {
-          Bundle searchset = new Bundle().setType(Bundle.BundleType.SEARCHSET);
-          resources.stream()
-              .filter(r -> template.accepts(r.fhirType()))
-              .forEach(r -> searchset.addEntry().setResource(r));
-          answers.put(key(template.resourceType(), c.patientId()), json(fhir, searchset));
+  WarmUpFhirServer(List<HookWarmUp.Request> requests, ServiceCatalog services) {
+    for (HookWarmUp.Request r : requests) {
+      String patientId = r.request().contextText("patientId");
+      for (PrefetchTemplate template : services.templates(r.serviceId())) {
+        var data =
+            r.request().prefetch() == null ? null : r.request().prefetch().get(template.key());
+        if (data != null) {
+          answers.put(
+              key(template.resourceType(), patientId),
+              data.toString().getBytes(StandardCharsets.UTF_8));
         }
       }
     }
@@ -76,10 +65,6 @@ final class WarmUpFhirServer implements AutoCloseable {
 
   private static String key(String type, String patientId) {
     return type + "|" + patientId;
-  }
-
-  private static byte[] json(FhirContext fhir, Resource resource) {
-    return fhir.newJsonParser().encodeResourceToString(resource).getBytes(StandardCharsets.UTF_8);
   }
 
   private void answer(HttpExchange exchange) throws IOException {

@@ -11,7 +11,7 @@ import org.springframework.web.bind.annotation.RestController;
 
 /**
  * The rule book at {@code /review} (where every card's {@code source.url} lands): pages the build
- * generated from content ({@link RuleBookGenerator}), served as they are.
+ * generated from the package (content-build's {@code RuleBookGenerator}), served as they are.
  */
 @RestController
 class ReviewController {

@@ -13,7 +13,7 @@ public final class CqlCheck {
   private CqlCheck() {}
 
   public static void main(String[] args) {
-    check(ContentPackage.sources(FhirContext.forR4Cached()));
+    check(ContentSources.read(FhirContext.forR4Cached()));
   }
 
   /**

@@ -45,8 +45,8 @@ import org.hl7.fhir.r4.model.ValueSet;
  * Run by the cql-library build.
  */
 public final class PackageBuilder {
-  public static final String NAME = "org.back-hip-pain-cds.content";
-  public static final String VERSION = "0.1.0";
+  public static final String NAME = ContentPackage.NAME;
+  public static final String VERSION = ContentPackage.VERSION;
   private static final Pattern INCLUDE = Pattern.compile("include (\\w+) version '([^']+)'");
   private static final String TOO_COSTLY =
       "http://hl7.org/fhir/StructureDefinition/valueset-toocostly";
@@ -58,7 +58,7 @@ public final class PackageBuilder {
     Path target = Path.of(args[1]);
     String pageBase = pageBase(args.length > 2 ? args[2] : ContentPackage.CANONICAL_BASE);
     FhirContext fhir = FhirContext.forR4Cached();
-    ContentPackage sources = ContentPackage.sources(fhir);
+    ContentPackage sources = ContentSources.read(fhir);
     CqlCompilation compilation = CqlCheck.check(sources);
     long start = System.nanoTime();
     CardText.Library cardText =
@@ -111,6 +111,7 @@ public final class PackageBuilder {
             (path, text) ->
                 files.put(
                     ContentPackage.OTHER + "/" + path, text.getBytes(StandardCharsets.UTF_8)));
+    Files.createDirectories(target);
     Path tgz = target.resolve(NAME + "-" + VERSION + ".tgz");
     try (OutputStream out = Files.newOutputStream(tgz);
         GZIPOutputStream gz = new GZIPOutputStream(out);

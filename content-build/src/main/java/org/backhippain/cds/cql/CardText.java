@@ -41,7 +41,7 @@ import org.hl7.fhir.r4.model.PlanDefinition.PlanDefinitionActionComponent;
  * {{^-last}}sep{{/-last}}} is the separator; partials are inlined.
  */
 final class CardText {
-  static final String LIBRARY = "CardText";
+  static final String LIBRARY = RuleCatalog.CARD_TEXT;
   static final String TITLE = "action.title";
   static final String DESCRIPTION = "action.description";
 

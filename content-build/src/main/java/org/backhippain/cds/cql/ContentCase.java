@@ -24,6 +24,7 @@ import org.hl7.fhir.r4.model.Bundle;
  * @param unavailable prefetch keys the EHR cannot provide in this case (clinical spec §2)
  * @param expectedText by rule id, text its card must show (each string in the summary or the
  *     detail, e.g. the Why's lines); optional
+ * @param prefetchKeys the content's prefetch keys: which types an unavailable key leaves out
  */
 public record ContentCase(
     String library,
@@ -38,7 +39,8 @@ public record ContentCase(
     List<String> selections,
     List<String> expectedCardsOrderSign,
     List<String> unavailable,
-    java.util.Map<String, List<String>> expectedText) {
+    java.util.Map<String, List<String>> expectedText,
+    PrefetchKeys prefetchKeys) {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -50,17 +52,6 @@ public record ContentCase(
     unavailable = unavailable == null ? List.of() : List.copyOf(unavailable);
     expectedText = expectedText == null ? java.util.Map.of() : java.util.Map.copyOf(expectedText);
   }
-
-  /** The resource types each prefetch key brings. */
-  public static final java.util.Map<String, List<String>> KEY_TYPES =
-      java.util.Map.of(
-          "patient", List.of("Patient"),
-          "conditions", List.of("Condition"),
-          "observations", List.of("Observation"),
-          "medications", List.of("MedicationRequest", "Medication"),
-          "serviceRequests", List.of("ServiceRequest"),
-          "procedures", List.of("Procedure"),
-          "coverage", List.of("Coverage"));
 
   /** Cases run in UTC: the service's zone in the suites (its default). */
   private static final FactDates UTC =
@@ -75,7 +66,7 @@ public record ContentCase(
     org.hl7.fhir.r4.model.Patient patient = null;
     List<org.hl7.fhir.r4.model.Resource> resources = new ArrayList<>();
     java.util.Set<String> hidden = new java.util.HashSet<>();
-    unavailable.forEach(key -> hidden.addAll(KEY_TYPES.get(key)));
+    unavailable.forEach(key -> hidden.addAll(prefetchKeys.types(key)));
     for (var entry : bundle.getEntry()) {
       org.hl7.fhir.r4.model.Resource resource = UTC.normalize(entry.getResource().copy());
       if (resource instanceof org.hl7.fhir.r4.model.Patient p) {
@@ -116,6 +107,7 @@ public record ContentCase(
   /** Every case of the content, in folder order. */
   public static List<ContentCase> all(ContentPackage content, FhirContext fhir) {
     var parser = fhir.newJsonParser();
+    PrefetchKeys keys = PrefetchKeys.of(content);
     List<ContentCase> cases = new ArrayList<>();
     for (String path : content.paths("tests")) {
       if (!path.endsWith("/case.json")) {
@@ -152,7 +144,8 @@ public record ContentCase(
               selections,
               texts(json, "expectedCardsOrderSign"),
               texts(json, "unavailable"),
-              textsByRule(json, "expectedText")));
+              textsByRule(json, "expectedText"),
+              keys));
     }
     return cases;
   }

@@ -1,9 +1,5 @@
 package org.backhippain.cds.cql;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -85,28 +81,8 @@ public final class DataRequirements {
   }
 
   /** The prefetch templates of the content's services ({@code cds-services.json}), by key. */
-  public static Map<String, PrefetchTemplate> prefetch(ContentPackage content) {
-    Map<String, PrefetchTemplate> out = new LinkedHashMap<>();
-    try {
-      JsonNode services =
-          new ObjectMapper().readTree(content.file("cds-services.json").orElseThrow());
-      Set<String> required = new LinkedHashSet<>();
-      services.path("requiredPrefetch").forEach(k -> required.add(k.asText()));
-      for (JsonNode service : services.path("services")) {
-        service
-            .path("prefetch")
-            .fields()
-            .forEachRemaining(
-                e ->
-                    out.putIfAbsent(
-                        e.getKey(),
-                        PrefetchTemplate.of(
-                            e.getKey(), e.getValue().asText(), required.contains(e.getKey()))));
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cds-services.json", e);
-    }
-    return out;
+  static Map<String, PrefetchTemplate> prefetch(ContentPackage content) {
+    return PrefetchKeys.of(content).templates();
   }
 
   /** The {@code system|code} pairs of the {@code observations} key's {@code code} parameter. */
@@ -128,11 +104,8 @@ public final class DataRequirements {
   }
 
   /** The prefetch keys that bring a resource type. */
-  public static List<String> keysFor(Map<String, PrefetchTemplate> prefetch, String type) {
-    return prefetch.values().stream()
-        .filter(t -> t.accepts(type))
-        .map(PrefetchTemplate::key)
-        .toList();
+  static List<String> keysFor(Map<String, PrefetchTemplate> prefetch, String type) {
+    return PrefetchKeys.of(prefetch).keysFor(type);
   }
 
   /**

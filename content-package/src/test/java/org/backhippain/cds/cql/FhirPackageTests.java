@@ -94,7 +94,7 @@ class FhirPackageTests {
     assertThat(content.paths("tests")).anyMatch(p -> p.endsWith("/case.json"));
     assertThat(npm.list("other")).contains("cds-services.json");
     // what runs is what the sources say
-    ContentPackage sources = ContentPackage.sources(FHIR);
+    ContentPackage sources = ContentSources.read(FHIR);
     assertThat(content.files()).isEqualTo(sources.files());
     sources
         .cql()
@@ -145,7 +145,7 @@ class FhirPackageTests {
     String base = PackageBuilder.pageBase(" https://cds.example.org/back-hip/ ");
     assertThat(base).isEqualTo("https://cds.example.org/back-hip");
     PlanDefinition source =
-        ContentPackage.sources(FHIR).planDefinitions().stream()
+        ContentSources.read(FHIR).planDefinitions().stream()
             .filter(p -> p.getUrl().endsWith("/self-care"))
             .findFirst()
             .orElseThrow()
