@@ -103,6 +103,7 @@ final class PopulationJob {
         options.asOf(),
         options.zone());
 
+    partitions(spark, plan, options.replicate());
     InputLog inputLog = new InputLog();
     spark.sparkContext().register(inputLog, "input log");
     LongAccumulator lines = spark.sparkContext().longAccumulator("lines read");
@@ -129,7 +130,11 @@ final class PopulationJob {
       tally =
           outcomes.toJavaRDD().mapPartitions(Tally::of).collect().stream()
               .reduce(new Tally(), Tally::merge);
-      Worklist.write(spark, outcomes, options.output());
+      Worklist.write(
+          spark,
+          outcomes,
+          options.output(),
+          tally.cardCount.values().stream().mapToLong(Long::longValue).sum());
       progress.done(tally.patients);
     } finally {
       outcomes.unpersist();
@@ -146,6 +151,37 @@ final class PopulationJob {
         lines.value(),
         (System.nanoTime() - start) / 1_000_000_000,
         engine);
+  }
+
+  /** Bytes of input per evaluation task (when the shuffle's partitions are not configured). */
+  static final long BYTES_PER_PARTITION = 4L << 20;
+
+  /**
+   * Each patient costs milliseconds of CPU, so the evaluation wants tasks of a few patients each,
+   * several per core (load balance, progress): unless {@code spark.sql.shuffle.partitions} was
+   * configured, one partition per 4 MiB of input (times the replicas), at least 4 per core, at most
+   * 4,000.
+   */
+  static void partitions(SparkSession spark, InputPlan plan, int replicas) {
+    if (spark.sparkContext().getConf().contains("spark.sql.shuffle.partitions")) {
+      return;
+    }
+    long bytes = 0;
+    for (InputPlan.InputFile file : plan.files()) {
+      try {
+        org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(file.path());
+        bytes +=
+            path.getFileSystem(spark.sparkContext().hadoopConfiguration())
+                .getFileStatus(path)
+                .getLen();
+      } catch (java.io.IOException e) {
+        // counted as empty; the reader reports it
+      }
+    }
+    long wanted = bytes * replicas / BYTES_PER_PARTITION;
+    long partitions =
+        Math.min(4000, Math.max(4L * spark.sparkContext().defaultParallelism(), wanted));
+    spark.conf().set("spark.sql.shuffle.partitions", String.valueOf(partitions));
   }
 
   /**

@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.ChecksumFileSystem;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.backhippain.cds.cql.RuleDefinition;
@@ -277,10 +278,16 @@ final class Report {
   private static void write(Configuration hadoop, String folder, String name, byte[] bytes)
       throws IOException {
     Path path = new Path(folder, name);
-    FileSystem fs = path.getFileSystem(hadoop);
+    FileSystem fs = fileSystem(path, hadoop);
     try (OutputStream out = fs.create(path, true)) {
       out.write(bytes);
     }
+  }
+
+  /** The path's file system; on a local disk without Hadoop's {@code .crc} files beside ours. */
+  static FileSystem fileSystem(Path path, Configuration hadoop) throws IOException {
+    FileSystem fs = path.getFileSystem(hadoop);
+    return fs instanceof ChecksumFileSystem checksummed ? checksummed.getRawFileSystem() : fs;
   }
 
   // ---- HTML -------------------------------------------------------------------------------
@@ -457,16 +464,36 @@ final class Report {
     bars.add(bar("numerator: not indicated", m.get("numerator"), Svg.WARNING));
     h.raw(Svg.bars("chart-imaging", "Imaging orders by outcome", bars));
     h.raw("<table data-testid=\"imaging\"><tbody>");
-    m.forEach(
-        (k, v) -> {
-          if (!k.equals("note")) {
-            h.raw("<tr>");
-            h.cells(k, String.valueOf(v));
-            h.raw("</tr>");
-          }
+    IMAGING_LABELS.forEach(
+        (k, label) -> {
+          Object v = m.get(k);
+          h.raw("<tr>");
+          h.cells(
+              label,
+              v instanceof Double rateValue
+                  ? String.format(Locale.ROOT, "%.1f%%", rateValue * 100)
+                  : v == null ? "–" : String.valueOf(v));
+          h.raw("</tr>");
         });
     h.raw("</tbody></table>");
     h.raw("<p class=\"note\">" + Html.escape(String.valueOf(m.get("note"))) + "</p>");
+  }
+
+  private static final Map<String, String> IMAGING_LABELS = new LinkedHashMap<>();
+
+  static {
+    IMAGING_LABELS.put("orders", "imaging orders (lumbar spine, SI joint, hip)");
+    IMAGING_LABELS.put("undated", "without authoredOn (not evaluated)");
+    IMAGING_LABELS.put("notEvaluated", "could not be evaluated");
+    IMAGING_LABELS.put("outOfScope", "out of scope (no back or hip problem at the order)");
+    IMAGING_LABELS.put("denominator", "denominator: in scope");
+    IMAGING_LABELS.put("excludedRedFlag", "exclusions: red flag (R1-R4 card at the order)");
+    IMAGING_LABELS.put("excludedRedFlagByRule", "red flags by rule");
+    IMAGING_LABELS.put("excludedDataGap", "exclusions: data gap");
+    IMAGING_LABELS.put("onsetUnknown", "onset unknown (not counted as too early)");
+    IMAGING_LABELS.put("afterWindow", "after the window (episode long enough)");
+    IMAGING_LABELS.put("numerator", "numerator: imaging not indicated (card fired)");
+    IMAGING_LABELS.put("rate", "rate: numerator / (denominator - exclusions)");
   }
 
   private static Svg.Bar bar(String label, Object value, String color) {

@@ -85,25 +85,32 @@ final class Worklist {
     }
   }
 
-  static void write(SparkSession spark, Dataset<PatientOutcome> outcomes, String output) {
-    Dataset<Row> rows =
+  /** Rows per Parquet file (a file per million cards, sorted by patient within each). */
+  static final long ROWS_PER_FILE = 1_000_000;
+
+  static void write(
+      SparkSession spark, Dataset<PatientOutcome> outcomes, String output, long rows) {
+    Dataset<Row> entries =
         outcomes
             .flatMap(
                 (FlatMapFunction<PatientOutcome, Entry>)
                     o -> {
-                      List<Entry> entries = new ArrayList<>();
+                      List<Entry> out = new ArrayList<>();
                       if (PatientOutcome.PATIENT.equals(o.getKind())) {
-                        o.getHits().forEach(h -> entries.add(new Entry(o.getId(), h)));
+                        o.getHits().forEach(h -> out.add(new Entry(o.getId(), h)));
                       }
-                      return entries.iterator();
+                      return out.iterator();
                     },
                 Encoders.bean(Entry.class))
             .selectExpr(
                 "patientId as patient_id", "ruleId as rule_id", "hook", "asOf as as_of", "facts")
-            .orderBy("patient_id", "rule_id", "as_of");
-    rows.write().mode(SaveMode.Overwrite).parquet(new Path(output, PARQUET).toString());
+            .coalesce((int) Math.max(1, (rows + ROWS_PER_FILE - 1) / ROWS_PER_FILE))
+            .sortWithinPartitions("patient_id", "rule_id", "as_of");
+    entries.write().mode(SaveMode.Overwrite).parquet(new Path(output, PARQUET).toString());
     Path csvFolder = new Path(output, "worklist-csv");
-    rows.coalesce(1)
+    entries
+        .coalesce(1)
+        .sortWithinPartitions("patient_id", "rule_id", "as_of")
         .write()
         .mode(SaveMode.Overwrite)
         .option("header", true)
@@ -114,7 +121,7 @@ final class Worklist {
   /** Spark writes a folder of parts; the CSV an informaticist opens is one file. */
   private static void single(SparkSession spark, Path folder, Path target) {
     try {
-      FileSystem fs = folder.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      FileSystem fs = Report.fileSystem(folder, spark.sparkContext().hadoopConfiguration());
       fs.delete(target, false);
       for (FileStatus part : fs.listStatus(folder)) {
         if (part.getPath().getName().endsWith(".csv")) {

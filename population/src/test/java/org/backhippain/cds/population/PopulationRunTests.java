@@ -36,7 +36,6 @@ import org.junit.jupiter.api.Test;
 class PopulationRunTests {
   static final Path TARGET = Path.of("target", "population-tests").toAbsolutePath();
   static final LocalDate DATE = LocalDate.of(2026, 6, 15);
-  static SparkSession spark;
   static ContentPackage content;
   static RuleEngine engine;
   static CaseExport.Written views;
@@ -44,7 +43,6 @@ class PopulationRunTests {
 
   @BeforeAll
   static void exports() {
-    spark = LocalSpark.session();
     content = PatientEvaluator.Content.get();
     engine = RuleEngine.start(content, PatientEvaluator.Content.FHIR, Map.of());
     views =
@@ -77,6 +75,7 @@ class PopulationRunTests {
                 "2"));
     args.addAll(List.of(more));
     RunOptions options = RunOptions.parse(args.toArray(String[]::new));
+    SparkSession spark = LocalSpark.session();
     PopulationJob.Result result = PopulationJob.run(spark, options);
     Report.write(result, spark.sparkContext().hadoopConfiguration());
     return result;
@@ -207,7 +206,7 @@ class PopulationRunTests {
   static Map<String, Set<String>> worklist(String output) {
     Map<String, Set<String>> out = new HashMap<>();
     for (Row row :
-        spark
+        LocalSpark.session()
             .read()
             .parquet(TARGET.resolve(output).resolve(Worklist.PARQUET).toString())
             .collectAsList()) {
@@ -226,5 +225,58 @@ class PopulationRunTests {
     assertThat(lines.get(0)).isEqualTo("patient_id,rule_id,hook,as_of,facts");
     assertThat(lines)
         .anyMatch(l -> l.startsWith("ptref-pos-21-days,pt-referral,patient-view,2026-06-15,"));
+  }
+
+  static final Set<String> SMALL =
+      Set.of(
+          "PtReferral/pos-21-days",
+          "PtReferral/neg-20-days",
+          "RedFlagInfection/pos-steroid-referenced-medication-quantity");
+
+  static CaseExport.Written small() {
+    return CaseExport.write(
+        TARGET.resolve("small"),
+        content,
+        PatientEvaluator.Content.FHIR,
+        c -> SMALL.contains(c.id()));
+  }
+
+  @Test
+  void siteOverridesFromTheServicesConfigurationApply() throws Exception {
+    small();
+    Path config = TARGET.resolve("application.yml");
+    Files.writeString(
+        config,
+        "cds:\n  time-zone: UTC\n  site-parameters:\n    \"[PT Referral Minimum Days]\": 28\n");
+    PopulationJob.Result strict = run("small", "small-strict", "--config", config.toString());
+    assertThat(strict.settings().siteParameters()).containsEntry("PT Referral Minimum Days", "28");
+    assertThat(worklist("small-strict").getOrDefault("ptref-pos-21-days", Set.of()))
+        .doesNotContain("pt-referral");
+    PopulationJob.Result flagOnCommandLine =
+        run("small", "small-cli", "--site-parameter", "PT Referral Minimum Days=21");
+    assertThat(worklist("small-cli").get("ptref-pos-21-days")).contains("pt-referral");
+    assertThat(flagOnCommandLine.tally().cards.get("pt-referral")).isEqualTo(1L);
+    assertThat(strict.tally().cards.get("pt-referral")).isNull();
+  }
+
+  @Test
+  void aReplicatedCohortCountsEveryReplicaUnderItsOwnId() {
+    CaseExport.Written small = small();
+    PopulationJob.Result once = run("small", "small-once");
+    PopulationJob.Result thrice = run("small", "small-thrice", "--replicate", "3");
+    assertThat(thrice.tally().patients)
+        .isEqualTo(3L * small.patients())
+        .isEqualTo(3 * once.tally().patients);
+    once.tally()
+        .cards
+        .forEach((rule, n) -> assertThat(thrice.tally().cards.get(rule)).as(rule).isEqualTo(3 * n));
+    assertThat(worklist("small-thrice").keySet())
+        .contains(
+            "r3-pos-referenced-ingredient",
+            "r3-pos-referenced-ingredient-x1",
+            "r3-pos-referenced-ingredient-x2");
+    assertThat(worklist("small-thrice").get("r3-pos-referenced-ingredient-x2"))
+        .as("the replica's Medication joined under the rewritten ids")
+        .containsExactlyInAnyOrder("red-flag-infection", "red-flag-fracture");
   }
 }
