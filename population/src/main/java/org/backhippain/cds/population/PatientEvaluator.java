@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
 import java.time.Period;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -60,6 +61,7 @@ final class PatientEvaluator {
   private static final Map<EvaluationSettings, PatientEvaluator> BY_SETTINGS =
       new ConcurrentHashMap<>();
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String URN_UUID = "urn:uuid:";
 
   private final EvaluationSettings settings;
   private final FhirContext fhir;
@@ -126,6 +128,7 @@ final class PatientEvaluator {
       return notEvaluated(id, notEvaluated.get());
     }
     List<Resource> all = new ArrayList<>();
+    List<Resource> withUrns = new ArrayList<>();
     List<ExportLine> encounters = new ArrayList<>();
     for (ExportLine line : group) {
       String type = line.getType();
@@ -135,9 +138,13 @@ final class PatientEvaluator {
         Resource resource = parse(line, log);
         if (resource != null) {
           all.add(resource);
+          if (line.getJson().contains(URN_UUID)) {
+            withUrns.add(resource);
+          }
         }
       }
     }
+    resolveUrnReferences(patient, all, withUrns);
     List<Resource> record = AsOf.of(all, asOf);
     RuleEngine.Evaluation view =
         engine.evaluate(
@@ -161,6 +168,37 @@ final class PatientEvaluator {
     outcome.setOrganization(organization(patient, encounters, log));
     outcome.setUnmatchedCodes(unmatchedCodes(record));
     return outcome;
+  }
+
+  /**
+   * References by {@code urn:uuid:<id>} (Synthea's Bundles) become {@code Type/<id>} when the
+   * patient's group holds a resource with that id, as a FHIR server storing the Bundle rewrites
+   * them: the rules match references ({@code medicationReference}, {@code reasonReference}) by type
+   * and id.
+   */
+  private void resolveUrnReferences(
+      Patient patient, List<Resource> resources, List<Resource> withUrns) {
+    if (withUrns.isEmpty()) {
+      return;
+    }
+    Map<String, String> byId = new HashMap<>();
+    byId.put(patient.getIdElement().getIdPart(), "Patient");
+    for (Resource r : resources) {
+      byId.putIfAbsent(r.getIdElement().getIdPart(), r.fhirType());
+    }
+    for (Resource r : withUrns) {
+      for (Reference reference :
+          fhir.newTerser().getAllPopulatedChildElementsOfType(r, Reference.class)) {
+        String ref = reference.getReference();
+        if (ref != null && ref.startsWith(URN_UUID)) {
+          String id = ref.substring(URN_UUID.length());
+          String type = byId.get(id);
+          if (type != null) {
+            reference.setReference(type + "/" + id);
+          }
+        }
+      }
+    }
   }
 
   /** One imaging order, evaluated as of its own date with itself as the draft. */

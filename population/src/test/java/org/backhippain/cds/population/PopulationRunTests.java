@@ -259,6 +259,40 @@ class PopulationRunTests {
     assertThat(strict.tally().cards.get("pt-referral")).isNull();
   }
 
+  /**
+   * Synthea's export names patients, Medications and Conditions by {@code urn:uuid:<id>}: the same
+   * cases with every reference so rewritten give the same cards (the referenced Medication's
+   * ingredient still counts as a steroid).
+   */
+  @Test
+  void referencesByUrnUuidResolveWithinThePatientsGroup() throws Exception {
+    CaseExport.Written small = small();
+    Path urns = Files.createDirectories(TARGET.resolve("small-urns"));
+    try (var files = Files.list(TARGET.resolve("small"))) {
+      for (Path file : files.filter(f -> f.toString().endsWith(".ndjson")).toList()) {
+        String text = Files.readString(file);
+        String rewritten =
+            text.replaceAll(
+                "\"reference\":\"[A-Za-z]+/([^\"/]+)\"", "\"reference\":\"urn:uuid:$1\"");
+        Files.writeString(urns.resolve(file.getFileName()), rewritten);
+      }
+    }
+    assertThat(Files.readString(urns.resolve("MedicationRequest.ndjson")))
+        .contains("\"medicationReference\":{\"reference\":\"urn:uuid:")
+        .doesNotContain("Medication/");
+
+    PopulationJob.Result result = run("small-urns", "small-urns-out");
+
+    Map<String, Set<String>> byPatient = worklist("small-urns-out");
+    for (ContentCase c : small.cases()) {
+      assertThat(byPatient.getOrDefault(c.patientId(), Set.of()))
+          .as(c.id())
+          .containsExactlyInAnyOrderElementsOf(c.expectedCards());
+    }
+    assertThat(byPatient.get("r3-pos-referenced-ingredient")).contains("red-flag-infection");
+    assertThat(result.skipped()).isFalse();
+  }
+
   @Test
   void aReplicatedCohortCountsEveryReplicaUnderItsOwnId() {
     CaseExport.Written small = small();
