@@ -98,7 +98,8 @@ class FhirServerFaultTests {
     request
         .putObject("fhirAuthorization")
         .put("access_token", "secret-token")
-        .put("token_type", "Bearer");
+        .put("token_type", "Bearer")
+        .put("scope", "patient/*.read");
     return report(client.post(SERVICE, request));
   }
 
@@ -248,15 +249,18 @@ class FhirServerFaultTests {
     assertThat(answer.status()).isEqualTo(200);
     assertThat(answer.ruleIds()).contains("pt-referral");
     assertThat(answer.raw()).doesNotContain("not considered");
-    assertThat(answer.millis()).isLessThan(BOUND_MS + 6_000);
+    // Liveness only: reading is bounded by the fetch budget; evaluating 5,000 observations takes
+    // 1-3 s on an idle machine and several times that on 2 busy cores.
+    assertThat(answer.millis()).isLessThan(30_000);
   }
 
   @Test
   void unreachableServer() {
     ObjectNode request = HookClient.request("patient-view", PATIENT);
-    request.put("fhirServer", "http://127.0.0.1:9/fhir");
+    request.put("fhirServer", "http://localhost:9/fhir");
     var answer = report(client.post(SERVICE, request));
     assertThat(answer.status()).isEqualTo(412);
+    assertThat(answer.body().path("message").asText()).contains("connection refused");
     assertThat(answer.millis()).isLessThan(BOUND_MS);
   }
 

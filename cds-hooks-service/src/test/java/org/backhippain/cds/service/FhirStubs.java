@@ -42,9 +42,31 @@ public final class FhirStubs {
    * empty searches.
    */
   public static void lowBackPainPatient(WireMockServer ehr, String patientId, String onset) {
+    ehr.stubFor(get(urlEqualTo("/fhir/Patient/" + patientId)).willReturn(json(patient(patientId))));
+    ehr.stubFor(
+        get(urlPathEqualTo("/fhir/Condition"))
+            .willReturn(json(searchset(lowBackPain(patientId, onset)))));
+    ehr.stubFor(
+        get(urlPathMatching(
+                "/fhir/(Observation|MedicationRequest|ServiceRequest|Procedure|Coverage)"))
+            .willReturn(json(searchset())));
+  }
+
+  /** The same answers as JSON bytes by resource type (Patient: the read), for other stubs. */
+  static java.util.Map<String, byte[]> answers(String patientId, String onset) {
+    return java.util.Map.of(
+        "Patient", StreamingFhirServer.json(patient(patientId)),
+        "Condition", StreamingFhirServer.json(searchset(lowBackPain(patientId, onset))));
+  }
+
+  static Patient patient(String patientId) {
     Patient patient = new Patient();
     patient.setId(patientId);
     patient.setBirthDateElement(new DateType("1975-04-02"));
+    return patient;
+  }
+
+  static Condition lowBackPain(String patientId, String onset) {
     Condition lbp = new Condition();
     lbp.setId("lbp-1");
     lbp.getClinicalStatus()
@@ -58,11 +80,6 @@ public final class FhirStubs {
         .setDisplay("Low back pain");
     lbp.setOnset(new DateTimeType(onset));
     lbp.getSubject().setReference("Patient/" + patientId);
-    ehr.stubFor(get(urlEqualTo("/fhir/Patient/" + patientId)).willReturn(json(patient)));
-    ehr.stubFor(get(urlPathEqualTo("/fhir/Condition")).willReturn(json(searchset(lbp))));
-    ehr.stubFor(
-        get(urlPathMatching(
-                "/fhir/(Observation|MedicationRequest|ServiceRequest|Procedure|Coverage)"))
-            .willReturn(json(searchset())));
+    return lbp;
   }
 }

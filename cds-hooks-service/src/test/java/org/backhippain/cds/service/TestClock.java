@@ -39,5 +39,20 @@ public final class TestClock extends Clock {
     TestClock testClock() {
       return new TestClock();
     }
+
+    /**
+     * Name lookups for FHIR servers: {@value ServiceTest#REBOUND_HOST} resolves to 127.0.0.1 (a
+     * listed name that DNS points at loopback), every other name as the system resolves it.
+     */
+    @Bean
+    @Primary
+    org.apache.http.conn.DnsResolver testDnsResolver() {
+      return host ->
+          ServiceTest.REBOUND_HOST.equals(host)
+              ? new java.net.InetAddress[] {
+                java.net.InetAddress.getByAddress(host, new byte[] {127, 0, 0, 1})
+              }
+              : org.apache.http.impl.conn.SystemDefaultDnsResolver.INSTANCE.resolve(host);
+    }
   }
 }

@@ -1,17 +1,10 @@
 package org.backhippain.cds.fhir;
 
 import ca.uhn.fhir.context.FhirContext;
-import ca.uhn.fhir.parser.DataFormatException;
 import ca.uhn.fhir.parser.IJsonLikeParser;
 import ca.uhn.fhir.parser.IParser;
 import ca.uhn.fhir.parser.LenientErrorHandler;
 import ca.uhn.fhir.parser.json.jackson.JacksonStructure;
-import ca.uhn.fhir.rest.client.api.IGenericClient;
-import ca.uhn.fhir.rest.client.api.IRestfulClientFactory;
-import ca.uhn.fhir.rest.client.api.ServerValidationModeEnum;
-import ca.uhn.fhir.rest.client.exceptions.FhirClientConnectionException;
-import ca.uhn.fhir.rest.client.interceptor.BearerTokenAuthInterceptor;
-import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.ZoneId;
@@ -20,13 +13,12 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
+import org.backhippain.cds.fhir.FhirServers.FhirServer;
 import org.backhippain.cds.fhir.PatientRecord.KeyOutcome;
 import org.backhippain.cds.fhir.PatientRecord.Source;
 import org.hl7.fhir.instance.model.api.IBaseResource;
@@ -39,50 +31,71 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns one hook call's prefetch into typed R4 resources, fetching from the EHR's FHIR server what
- * the EHR did not send: in parallel, with the request's bearer token, all within one time budget.
- * Logs one line per request (keys, sources, counts, timings; never resource content or tokens).
+ * Turns one hook call's prefetch into typed R4 resources, reading from the EHR's FHIR server what
+ * the EHR did not send ({@link FhirFetcher}, over the {@link OutboundClient}): only from a server
+ * on the caller's allow-list, with the request's bearer token where its scope allows, in parallel,
+ * all within one time budget and one share of the memory budget. Logs one line per request (keys,
+ * sources, counts, timings, failures in words; never resource content, URLs with queries, or
+ * tokens).
  */
 public final class PatientDataLoader {
   private static final Logger log = LoggerFactory.getLogger(PatientDataLoader.class);
 
   private final FhirContext fhir;
   private final FetchSettings settings;
-  private final ExecutorService executor;
   private final FactDates dates;
+  private final FhirFetcher fetcher;
+  private final MemoryBudget memory;
 
   /**
+   * @param executor the fetch threads, shared by all requests
    * @param zone the service's time zone: every date-time read is put into it ({@link FactDates})
+   * @param memory the memory budget fetched bytes are reserved from (shared with request bodies)
    */
   public PatientDataLoader(
-      FhirContext fhir, FetchSettings settings, ExecutorService executor, ZoneId zone) {
+      FhirContext fhir,
+      FetchSettings settings,
+      ExecutorService executor,
+      ZoneId zone,
+      OutboundClient client,
+      MemoryBudget memory) {
     this.fhir = fhir;
     this.settings = settings;
-    this.executor = executor;
     this.dates = new FactDates(fhir, zone);
+    this.fetcher = new FhirFetcher(fhir, settings, executor, client);
+    this.memory = memory;
     // A resource's id is its own id, also inside a Bundle: HAPI would otherwise replace it with the
     // entry's fullUrl (server base included), and CQL that matches references ("Medication/x")
     // against ids would then miss, depending on how the EHR filled fullUrl.
     fhir.getParserOptions().setOverrideResourceIdWithBundleEntryFullUrl(false);
-    IRestfulClientFactory clients = fhir.getRestfulClientFactory();
-    clients.setServerValidationMode(ServerValidationModeEnum.NEVER);
-    int budgetMillis = (int) settings.budget().toMillis();
-    clients.setSocketTimeout(budgetMillis);
-    clients.setConnectTimeout(Math.min(budgetMillis, 1000));
-    clients.setConnectionRequestTimeout(budgetMillis);
+    client.install(fhir);
   }
 
   /**
-   * Loads every template's data.
+   * Loads every template's data, its fetched bytes reserved from the memory budget until it
+   * returns.
    *
    * @throws RequiredDataUnavailableException when a required key cannot be had
    */
   public PatientRecord load(List<PrefetchTemplate> templates, DataRequest request) {
+    try (MemoryBudget.Reservation fetched = memory.reserve()) {
+      return load(templates, request, fetched);
+    }
+  }
+
+  /**
+   * Loads every template's data, reserving fetched bytes in {@code fetched} (which the caller
+   * closes once it no longer holds the resources).
+   *
+   * @throws RequiredDataUnavailableException when a required key cannot be had
+   */
+  public PatientRecord load(
+      List<PrefetchTemplate> templates, DataRequest request, MemoryBudget.Reservation fetched) {
     long start = System.nanoTime();
     long deadline = start + settings.budget().toNanos();
     Map<String, KeyData> results = new LinkedHashMap<>();
-    Map<String, Future<KeyData>> pending = new LinkedHashMap<>();
-    IGenericClient client = client(request);
+    List<FhirFetcher.Key> toFetch = new ArrayList<>();
+    Map<String, String> whyFetched = new LinkedHashMap<>();
 
     for (PrefetchTemplate template : templates) {
       PrefetchValue value = request.prefetch().get(template.key());
@@ -101,99 +114,64 @@ public final class PatientDataLoader {
         why = parsed.problem;
         partial = parsed.next;
       }
-      String query = PrefetchTokens.resolve(template.query(), request.tokens());
-      if (client == null) {
-        results.put(template.key(), KeyData.unavailable(why + "; no fhirServer"));
-      } else if (query == null) {
-        results.put(template.key(), KeyData.unavailable("unresolved prefetch token"));
-      } else {
-        Bundle first = partial;
-        pending.put(
-            template.key(),
-            executor.submit(
-                () -> {
-                  long t0 = System.nanoTime();
-                  return fetch(client, template, query, first, deadline).took(t0);
-                }));
-      }
+      whyFetched.put(template.key(), why);
+      toFetch.add(
+          new FhirFetcher.Key(
+              template, PrefetchTokens.resolve(template.query(), request.tokens()), partial));
     }
-
-    for (Map.Entry<String, Future<KeyData>> entry : pending.entrySet()) {
-      results.put(entry.getKey(), await(entry.getValue(), deadline).tookAtLeast(start));
+    Optional<FhirServer> server = request.allowed().match(request.fhirServer());
+    if (!toFetch.isEmpty()) {
+      results.putAll(fetch(toFetch, whyFetched, server, request, start, deadline, fetched));
     }
-    PatientRecord record = assemble(templates, results, request.patientId());
-    logSummary(record, start);
+    PatientRecord record =
+        assemble(templates, results, request.patientId(), server.map(FhirServer::origin));
+    logSummary(record, start, server, request.fhirServer());
     return record;
   }
 
-  /** A client for the EHR's FHIR server, or {@code null} when none (or no usable URL) was given. */
-  private IGenericClient client(DataRequest request) {
-    String base = request.fhirServer();
-    if (base == null || !base.matches("(?i)https?://[^\\s]+")) {
-      if (base != null) {
-        log.warn("fhirServer is not an http(s) URL; reading nothing from it");
+  /**
+   * Refuses what may not be fetched at all (no server, not allowed, token rules), reads the rest.
+   */
+  private Map<String, KeyData> fetch(
+      List<FhirFetcher.Key> keys,
+      Map<String, String> whyFetched,
+      Optional<FhirServer> server,
+      DataRequest request,
+      long start,
+      long deadline,
+      MemoryBudget.Reservation fetched) {
+    AccessToken token = request.token();
+    FetchFailure refusal =
+        request.fhirServer() == null
+            ? FetchFailure.NO_SERVER
+            : server.isEmpty()
+                ? FetchFailure.NOT_ALLOWED
+                : token != null && token.forAnotherPatient(request.patientId())
+                    ? FetchFailure.TOKEN_OTHER_PATIENT
+                    : token != null && token.expired() ? FetchFailure.TOKEN_EXPIRED : null;
+    Map<String, KeyData> results = new LinkedHashMap<>();
+    List<FhirFetcher.Key> readable = new ArrayList<>();
+    for (FhirFetcher.Key key : keys) {
+      PrefetchTemplate template = key.template();
+      String why = whyFetched.get(template.key());
+      FetchFailure failure =
+          refusal != null
+              ? refusal
+              : key.query() == null
+                  ? FetchFailure.UNRESOLVED_TOKEN
+                  : token != null && !token.covers(template.resourceType(), template.isRead())
+                      ? FetchFailure.NOT_IN_SCOPE
+                      : null;
+      if (failure != null) {
+        results.put(template.key(), KeyData.unavailable(failure, why + "; " + failure.words()));
+      } else {
+        readable.add(key);
       }
-      return null;
     }
-    IGenericClient client;
-    try {
-      client = fhir.newRestfulGenericClient(stripSlash(base));
-    } catch (RuntimeException e) {
-      log.warn("fhirServer URL not usable ({})", e.getClass().getSimpleName());
-      return null;
+    if (!readable.isEmpty()) {
+      results.putAll(fetcher.fetch(server.get(), token, readable, start, deadline, fetched));
     }
-    if (request.accessToken() != null && !request.accessToken().isBlank()) {
-      client.registerInterceptor(new BearerTokenAuthInterceptor(request.accessToken()));
-    }
-    return client;
-  }
-
-  private static String stripSlash(String url) {
-    return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
-  }
-
-  private KeyData await(Future<KeyData> future, long deadline) {
-    long remaining = deadline - System.nanoTime();
-    try {
-      return future.get(Math.max(remaining, 0), TimeUnit.NANOSECONDS);
-    } catch (TimeoutException e) {
-      future.cancel(true);
-      return KeyData.unavailable("timeout after budget");
-    } catch (ExecutionException e) {
-      return KeyData.unavailable(describe(e.getCause()));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      future.cancel(true);
-      return KeyData.unavailable("interrupted");
-    }
-  }
-
-  private KeyData fetch(
-      IGenericClient client, PrefetchTemplate template, String query, Bundle first, long deadline) {
-    if (template.isRead()) {
-      String id = query.substring(query.indexOf('/') + 1);
-      IBaseResource resource = client.read().resource(template.resourceType()).withId(id).execute();
-      if (!template.accepts(resource.fhirType())) {
-        return KeyData.unavailable("server returned " + resource.fhirType());
-      }
-      return KeyData.fetched(List.of((Resource) resource));
-    }
-    Bundle page =
-        first != null ? first : client.search().byUrl(query).returnBundle(Bundle.class).execute();
-    List<Resource> resources = new ArrayList<>(entries(template, page));
-    int pages = 1;
-    while (page.getLink(Bundle.LINK_NEXT) != null) {
-      if (pages >= settings.pageCap()) {
-        return KeyData.unavailable("search cut short at page cap " + settings.pageCap());
-      }
-      if (System.nanoTime() > deadline) {
-        return KeyData.unavailable("timeout while paging");
-      }
-      page = client.loadPage().next(page).execute();
-      resources.addAll(entries(template, page));
-      pages++;
-    }
-    return KeyData.fetched(resources);
+    return results;
   }
 
   private Parsed parse(PrefetchTemplate template, JsonNode json, String patientId) {
@@ -255,7 +233,7 @@ public final class PatientDataLoader {
     return fhir.newJsonParser().setParserErrorHandler(new LenientErrorHandler(false));
   }
 
-  private static List<Resource> entries(PrefetchTemplate template, Bundle bundle) {
+  static List<Resource> entries(PrefetchTemplate template, Bundle bundle) {
     List<Resource> out = new ArrayList<>();
     for (Bundle.BundleEntryComponent entry : bundle.getEntry()) {
       Resource resource = entry.getResource();
@@ -267,7 +245,10 @@ public final class PatientDataLoader {
   }
 
   private PatientRecord assemble(
-      List<PrefetchTemplate> templates, Map<String, KeyData> results, String patientId) {
+      List<PrefetchTemplate> templates,
+      Map<String, KeyData> results,
+      String patientId,
+      Optional<String> origin) {
     Patient patient = null;
     int foreign = 0;
     List<Resource> resources = new ArrayList<>();
@@ -276,20 +257,28 @@ public final class PatientDataLoader {
     List<KeyOutcome> outcomes = new ArrayList<>();
     for (PrefetchTemplate template : templates) {
       KeyData data = results.get(template.key());
+      boolean fetchedOrTried =
+          data.source() == Source.FETCHED || data.source() == Source.UNAVAILABLE;
       outcomes.add(
           new KeyOutcome(
-              template.key(), data.source, data.resources.size(), data.millis, data.reason));
-      if (template.required() && data.source == Source.UNAVAILABLE) {
-        throw new RequiredDataUnavailableException(template.key(), data.reason);
+              template.key(),
+              data.source(),
+              data.resources().size(),
+              data.millis(),
+              data.reason(),
+              fetchedOrTried ? origin.orElse(null) : null,
+              data.failure() == null ? null : data.failure().code()));
+      if (template.required() && data.source() == Source.UNAVAILABLE) {
+        throw new RequiredDataUnavailableException(template.key(), data.reason());
       }
-      if (template.required() && template.isRead() && data.resources.isEmpty()) {
+      if (template.required() && template.isRead() && data.resources().isEmpty()) {
         throw new RequiredDataUnavailableException(template.key(), "no data");
       }
-      if (data.source == Source.UNAVAILABLE) {
+      if (data.source() == Source.UNAVAILABLE) {
         unavailable.add(template.key());
         continue;
       }
-      for (Resource resource : data.resources) {
+      for (Resource resource : data.resources()) {
         dates.normalize(resource);
         if (resource instanceof Patient p && template.isRead()) {
           patient = p;
@@ -347,7 +336,8 @@ public final class PatientDataLoader {
     return resource.fhirType() + "/" + resource.getIdElement().getIdPart();
   }
 
-  private void logSummary(PatientRecord record, long start) {
+  private void logSummary(
+      PatientRecord record, long start, Optional<FhirServer> server, String fhirServer) {
     String keys =
         record.outcomes().stream()
             .map(
@@ -364,28 +354,19 @@ public final class PatientDataLoader {
                         + ")")
             .collect(Collectors.joining(" "));
     long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    String from =
+        server
+            .map(s -> " from " + s.origin())
+            .orElseGet(
+                () ->
+                    FhirServers.originOf(fhirServer)
+                        .map(o -> " (" + o + " not on the allow-list)")
+                        .orElse(fhirServer == null ? "" : " (fhirServer not a base URL)"));
     if (record.unavailable().isEmpty()) {
-      log.debug("patient data loaded in {} ms: {}", millis, keys);
+      log.debug("patient data loaded in {} ms{}: {}", millis, from, keys);
     } else {
-      log.warn("patient data incomplete after {} ms: {}", millis, keys);
+      log.warn("patient data incomplete after {} ms{}: {}", millis, from, keys);
     }
-  }
-
-  /** Names a fetch failure by kind and status only (no bodies, no URLs with tokens). */
-  static String describe(Throwable error) {
-    if (error instanceof BaseServerResponseException e) {
-      return "FHIR server answered HTTP " + e.getStatusCode();
-    }
-    if (error instanceof FhirClientConnectionException) {
-      return "FHIR server unreachable or too slow";
-    }
-    if (error instanceof DataFormatException) {
-      return "FHIR server sent malformed FHIR";
-    }
-    if (error instanceof ClassCastException) {
-      return "FHIR server sent the wrong resource type";
-    }
-    return "FHIR fetch failed (" + error.getClass().getSimpleName() + ")";
   }
 
   private record Parsed(KeyData data, Bundle next, String problem) {
@@ -395,34 +376,6 @@ public final class PatientDataLoader {
 
     static Parsed problem(String problem) {
       return new Parsed(null, null, problem);
-    }
-  }
-
-  private record KeyData(Source source, List<Resource> resources, long millis, String reason) {
-    static KeyData noData() {
-      return new KeyData(Source.NO_DATA, List.of(), 0, null);
-    }
-
-    static KeyData prefetched(List<Resource> resources) {
-      return new KeyData(Source.PREFETCH, resources, 0, null);
-    }
-
-    static KeyData fetched(List<Resource> resources) {
-      return new KeyData(Source.FETCHED, resources, 0, null);
-    }
-
-    static KeyData unavailable(String reason) {
-      return new KeyData(Source.UNAVAILABLE, List.of(), 0, reason);
-    }
-
-    KeyData took(long startNanos) {
-      long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
-      return new KeyData(source, resources, millis, reason);
-    }
-
-    /** A failed wait is timed from the request start; a completed fetch keeps its own time. */
-    KeyData tookAtLeast(long requestStartNanos) {
-      return millis > 0 || source != Source.UNAVAILABLE ? this : took(requestStartNanos);
     }
   }
 }

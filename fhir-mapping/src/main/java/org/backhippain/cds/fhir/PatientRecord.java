@@ -19,9 +19,21 @@ public record PatientRecord(
     outcomes = List.copyOf(outcomes);
   }
 
-  /** How one prefetch key was satisfied; for logs and metrics (ids and timings, never content). */
+  /**
+   * How one prefetch key was satisfied; for logs and metrics (ids and timings, never content).
+   *
+   * @param reason why it is unavailable, in words (null otherwise)
+   * @param origin the allowed FHIR server origin it was read (or tried) from, null when none
+   * @param failure the short code of the failure ({@link FetchFailure#code()}), null when none
+   */
   public record KeyOutcome(
-      String key, Source source, int resourceCount, long millis, String reason) {}
+      String key,
+      Source source,
+      int resourceCount,
+      long millis,
+      String reason,
+      String origin,
+      String failure) {}
 
   /** Where a key's data came from. */
   public enum Source {

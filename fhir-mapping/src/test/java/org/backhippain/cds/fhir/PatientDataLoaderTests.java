@@ -38,6 +38,7 @@ class PatientDataLoaderTests {
           PrefetchTemplate.of("procedures", "Procedure?patient={{context.patientId}}", false));
   static WireMockServer server;
   static ExecutorService executor;
+  static OutboundClient outbound;
   PatientDataLoader loader;
 
   @BeforeAll
@@ -45,12 +46,20 @@ class PatientDataLoaderTests {
     server = new WireMockServer(WireMockConfiguration.options().dynamicPort());
     server.start();
     executor = Executors.newFixedThreadPool(4);
+    outbound =
+        new OutboundClient(
+            SETTINGS,
+            org.apache.http.impl.conn.SystemDefaultDnsResolver.INSTANCE,
+            new AddressRules(List.of()));
   }
 
+  static final FetchSettings SETTINGS = FetchSettings.defaults().with(Duration.ofSeconds(5), 3);
+
   @AfterAll
-  static void stop() {
+  static void stop() throws Exception {
     server.stop();
     executor.shutdownNow();
+    outbound.close();
   }
 
   @BeforeEach
@@ -58,7 +67,12 @@ class PatientDataLoaderTests {
     server.resetAll();
     loader =
         new PatientDataLoader(
-            FHIR, new FetchSettings(Duration.ofMillis(800), 3), executor, ZoneOffset.UTC);
+            FHIR,
+            SETTINGS,
+            executor,
+            ZoneOffset.UTC,
+            outbound,
+            new MemoryBudget(64L << 20, Duration.ofSeconds(1)));
   }
 
   /** Request JSON as the service reads it: decimals kept exactly. */
@@ -106,7 +120,12 @@ class PatientDataLoaderTests {
   }
 
   DataRequest request(Map<String, PrefetchValue> prefetch, String fhirServer) {
-    return new DataRequest(fhirServer, "tok", Map.of("context.patientId", "p1"), prefetch);
+    return new DataRequest(
+        fhirServer,
+        AccessToken.of("tok", 300L, "patient/*.read", null),
+        FhirServers.of(List.of("http://localhost:*")),
+        Map.of("context.patientId", "p1"),
+        prefetch);
   }
 
   Map<String, PrefetchValue> full() {
@@ -244,7 +263,11 @@ class PatientDataLoaderTests {
     prefetch.put("procedures", prefetched((patient())));
     PatientRecord record = loader.load(TEMPLATES, request(prefetch, server.baseUrl()));
     assertThat(record.resources()).extracting(Resource::getIdPart).containsExactly("c9");
-    server.verify(getRequestedFor(urlPathEqualTo("/Condition")));
+    server.verify(
+        getRequestedFor(urlPathEqualTo("/Condition"))
+            .withHeader(
+                "Authorization",
+                com.github.tomakehurst.wiremock.client.WireMock.equalTo("Bearer tok")));
     server.verify(getRequestedFor(urlPathEqualTo("/Procedure")));
   }
 
@@ -315,5 +338,91 @@ class PatientDataLoaderTests {
     assertThat(meds.alsoAccepted()).containsExactly("Medication");
     assertThat(meds.isRead()).isFalse();
     assertThat(TEMPLATES.get(0).isRead()).isTrue();
+  }
+
+  /** A searchset of {@code count} Procedures, about 60 bytes each. */
+  static String procedures(int count) {
+    Bundle bundle = searchset();
+    for (int i = 0; i < count; i++) {
+      bundle.addEntry().setResource(new org.hl7.fhir.r4.model.Procedure().setId("pr" + i));
+    }
+    return json(bundle);
+  }
+
+  PatientDataLoader loader(FetchSettings settings, MemoryBudget memory) {
+    return new PatientDataLoader(
+        FHIR,
+        settings,
+        executor,
+        ZoneOffset.UTC,
+        new OutboundClient(
+            settings,
+            org.apache.http.impl.conn.SystemDefaultDnsResolver.INSTANCE,
+            new AddressRules(List.of())),
+        memory);
+  }
+
+  @Test
+  void theBytesOfOneHookAreCappedAcrossItsKeys() {
+    String body = procedures(1_000);
+    for (String path : List.of("/Procedure", "/Observation")) {
+      server.stubFor(
+          get(urlPathEqualTo(path))
+              .willReturn(
+                  aResponse().withHeader("Content-Type", "application/fhir+json").withBody(body)));
+    }
+    List<PrefetchTemplate> templates =
+        List.of(
+            TEMPLATES.get(0),
+            PrefetchTemplate.of("procedures", "Procedure?patient={{context.patientId}}", false),
+            PrefetchTemplate.of(
+                "observations", "Observation?patient={{context.patientId}}", false));
+    FetchSettings small =
+        new FetchSettings(
+            Duration.ofSeconds(5),
+            3,
+            4,
+            4,
+            body.length() + 100,
+            body.length() * 3L / 2,
+            Duration.ofSeconds(1));
+    Map<String, PrefetchValue> prefetch = Map.of("patient", prefetched(patient()));
+    PatientRecord record =
+        loader(small, new MemoryBudget(64L << 20, Duration.ofSeconds(1)))
+            .load(templates, request(prefetch, server.baseUrl()));
+    assertThat(record.outcomes())
+        .filteredOn(o -> o.source() == Source.UNAVAILABLE)
+        .singleElement()
+        .satisfies(
+            o -> {
+              assertThat(o.reason()).contains("for one hook");
+              assertThat(o.failure()).isEqualTo("too_large");
+            });
+  }
+
+  @Test
+  void fetchedBytesReserveFromTheSharedMemoryBudget() {
+    String body = procedures(1_000);
+    server.stubFor(
+        get(urlPathEqualTo("/Procedure"))
+            .willReturn(
+                aResponse().withHeader("Content-Type", "application/fhir+json").withBody(body)));
+    MemoryBudget memory = new MemoryBudget(body.length() * 2L, Duration.ofMillis(100));
+    Map<String, PrefetchValue> prefetch = full();
+    prefetch.remove("procedures");
+    PatientDataLoader loader = loader(SETTINGS, memory);
+    try (MemoryBudget.Reservation held = memory.reserve()) {
+      assertThat(held.add(body.length() * 3L / 2)).isTrue();
+      PatientRecord starved = loader.load(TEMPLATES, request(prefetch, server.baseUrl()));
+      assertThat(starved.outcomes())
+          .filteredOn(o -> o.key().equals("procedures"))
+          .singleElement()
+          .satisfies(
+              o -> {
+                assertThat(o.reason()).contains("memory budget is full");
+                assertThat(o.failure()).isEqualTo("memory_full");
+              });
+    }
+    assertThat(loader.load(TEMPLATES, request(prefetch, server.baseUrl())).unavailable()).isEmpty();
   }
 }

@@ -12,8 +12,11 @@ import java.util.Map;
 import org.backhippain.cds.cql.EvaluationInput;
 import org.backhippain.cds.cql.RuleEngine;
 import org.backhippain.cds.cql.RuleResult;
+import org.backhippain.cds.fhir.AccessToken;
 import org.backhippain.cds.fhir.DataRequest;
 import org.backhippain.cds.fhir.FactDates;
+import org.backhippain.cds.fhir.FhirServers;
+import org.backhippain.cds.fhir.MemoryBudget;
 import org.backhippain.cds.fhir.PatientDataLoader;
 import org.backhippain.cds.fhir.PatientRecord;
 import org.backhippain.cds.fhir.PrefetchValue;
@@ -50,6 +53,7 @@ class HookService {
   private final CdsMetrics metrics;
   private final FeedbackService feedback;
   private final FactDates dates;
+  private final MemoryBudget memory;
 
   HookService(
       ServiceCatalog services,
@@ -60,7 +64,9 @@ class HookService {
       CdsProperties properties,
       FhirContext fhir,
       CdsMetrics metrics,
-      FeedbackService feedback) {
+      FeedbackService feedback,
+      MemoryBudget memory) {
+    this.memory = memory;
     this.services = services;
     this.loader = loader;
     this.engine = engine;
@@ -75,12 +81,13 @@ class HookService {
 
   /**
    * @param baseUrl the public base URL links in the cards start with
+   * @param allowed the FHIR servers this caller's {@code fhirServer} may name
    */
-  CdsResponse answer(String serviceId, CdsRequest request, String baseUrl) {
+  CdsResponse answer(String serviceId, CdsRequest request, String baseUrl, FhirServers allowed) {
     long start = System.nanoTime();
     String outcome = "error";
     try {
-      CdsResponse response = evaluate(serviceId, request, baseUrl, start);
+      CdsResponse response = evaluate(serviceId, request, baseUrl, allowed, start);
       outcome = "ok";
       return response;
     } catch (CdsException e) {
@@ -97,7 +104,8 @@ class HookService {
     }
   }
 
-  private CdsResponse evaluate(String serviceId, CdsRequest request, String baseUrl, long start) {
+  private CdsResponse evaluate(
+      String serviceId, CdsRequest request, String baseUrl, FhirServers allowed, long start) {
     CdsService service = validated(serviceId, request);
     if (engine.catalog().triggeredBy(service.hook()).isEmpty()) {
       return CdsResponse.empty();
@@ -116,16 +124,22 @@ class HookService {
       return CdsResponse.empty();
     }
     long t0 = System.nanoTime();
-    PatientRecord record = loader.load(services.templates(serviceId), dataRequest(request));
-    metrics.fetches(record);
-    long t1 = System.nanoTime();
-    List<RuleResult> results =
-        engine.evaluate(
-            new EvaluationInput(record, service.hook(), now, drafts.considered(), drafts.all()));
-    long t2 = System.nanoTime();
-
-    List<FeedbackService.Candidate> candidates =
-        candidates(service, results, patientId, stripSlash(baseUrl));
+    long t1;
+    long t2;
+    List<RuleResult> results;
+    List<FeedbackService.Candidate> candidates;
+    // Fetched FHIR bytes hold their share of the memory budget until the cards are built.
+    try (MemoryBudget.Reservation fetched = memory.reserve()) {
+      PatientRecord record =
+          loader.load(services.templates(serviceId), dataRequest(request, allowed), fetched);
+      metrics.fetches(record);
+      t1 = System.nanoTime();
+      results =
+          engine.evaluate(
+              new EvaluationInput(record, service.hook(), now, drafts.considered(), drafts.all()));
+      t2 = System.nanoTime();
+      candidates = candidates(service, results, patientId, stripSlash(baseUrl));
+    }
     long t3 = System.nanoTime();
     List<Card> answer =
         feedback.show(serviceId, patientId, candidates).stream()
@@ -169,14 +183,16 @@ class HookService {
    *
    * @return the cards that would go to the feedback store
    */
-  List<FeedbackService.Candidate> warmUp(String serviceId, CdsRequest request, ZonedDateTime now) {
+  List<FeedbackService.Candidate> warmUp(
+      String serviceId, CdsRequest request, ZonedDateTime now, FhirServers allowed) {
     CdsService service = validated(serviceId, request);
     DraftOrders drafts = DraftOrders.of(service.hook(), request.context(), fhir, dates);
     if (drafts.isOrderHook()) {
       engine.relevantDrafts(
           service.hook(), request.contextText("patientId"), drafts.considered(), now);
     }
-    PatientRecord record = loader.load(services.templates(serviceId), dataRequest(request));
+    PatientRecord record =
+        loader.load(services.templates(serviceId), dataRequest(request, allowed));
     List<RuleResult> results =
         engine.evaluate(
             new EvaluationInput(record, service.hook(), now, drafts.considered(), drafts.all()));
@@ -190,7 +206,7 @@ class HookService {
   CdsResponse parseOnly(String serviceId, CdsRequest request) {
     CdsService service = validated(serviceId, request);
     DraftOrders.of(service.hook(), request.context(), fhir, dates);
-    loader.load(services.templates(serviceId), dataRequest(request));
+    loader.load(services.templates(serviceId), dataRequest(request, FhirServers.none()));
     return CdsResponse.empty();
   }
 
@@ -243,7 +259,7 @@ class HookService {
     }
   }
 
-  private static DataRequest dataRequest(CdsRequest request) {
+  private static DataRequest dataRequest(CdsRequest request, FhirServers allowed) {
     Map<String, String> tokens = new HashMap<>();
     request
         .context()
@@ -272,8 +288,11 @@ class HookService {
                           : PrefetchValue.tree(value)));
     }
     var auth = request.fhirAuthorization();
-    return new DataRequest(
-        request.fhirServer(), auth == null ? null : auth.accessToken(), tokens, prefetch);
+    AccessToken token =
+        auth == null
+            ? null
+            : AccessToken.of(auth.accessToken(), auth.expiresIn(), auth.scope(), auth.patient());
+    return new DataRequest(request.fhirServer(), token, allowed, tokens, prefetch);
   }
 
   private static String stripSlash(String url) {

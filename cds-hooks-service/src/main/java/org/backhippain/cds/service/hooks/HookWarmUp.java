@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import org.backhippain.cds.cql.ContentCase;
 import org.backhippain.cds.cql.RuleEngine;
+import org.backhippain.cds.fhir.FhirServers;
 import org.backhippain.cds.fhir.PrefetchTemplate;
 import org.backhippain.cds.service.discovery.ServiceCatalog;
 import org.backhippain.cds.service.feedback.FeedbackService;
@@ -27,12 +28,19 @@ import org.springframework.stereotype.Component;
  * the engine's first-use cost — class loading, JIT, FHIRHelpers — is paid here, not by an EHR): the
  * request as an EHR would send it (JSON tree, prefetch filled from the case), then validation,
  * prefetch parsing, evaluation, card rendering and the feedback store (rolled back) — so that the
- * first EHR request does not pay for class loading and interpreted code. Nothing is stored, counted
- * or logged per case.
+ * first EHR request does not pay for class loading and interpreted code. Then the fetch path the
+ * same way: cases without prefetch, read over HTTP through the outbound client (its pool, the
+ * address and token checks, the byte counter, HAPI's client and parser) from a {@link
+ * WarmUpFhirServer} on a loopback port of this process, allowed for these calls only. Nothing is
+ * stored, counted or logged per case.
  */
 @Component
 class HookWarmUp implements ApplicationRunner {
   private static final Logger log = LoggerFactory.getLogger(HookWarmUp.class);
+
+  /** Fetch-mode requests at start-up: enough for the client, pool and parser to be compiled. */
+  private static final int FETCH_CASES = 60;
+
   private final HookService hooks;
   private final RuleEngine engine;
   private final ServiceCatalog services;
@@ -72,7 +80,8 @@ class HookWarmUp implements ApplicationRunner {
             hooks.warmUp(
                 serviceId,
                 request(c, serviceId),
-                c.evaluationDate().atStartOfDay(java.time.ZoneOffset.UTC));
+                c.evaluationDate().atStartOfDay(java.time.ZoneOffset.UTC),
+                FhirServers.none());
         if (feedbackStore && !candidates.isEmpty()) {
           feedbackStore = feedback.rehearse(serviceId, candidates);
         }
@@ -90,6 +99,55 @@ class HookWarmUp implements ApplicationRunner {
         cards,
         failed,
         feedbackStore ? "rehearsed, rolled back" : "unreachable, skipped",
+        (System.nanoTime() - start) / 1_000_000);
+    warmFetchPath();
+  }
+
+  /** Cases without prefetch, read from a loopback FHIR server allowed for these calls only. */
+  private void warmFetchPath() {
+    long start = System.nanoTime();
+    List<ContentCase> cases =
+        ContentCase.all(engine.content(), fhir).stream()
+            .filter(c -> services.service("back-hip-pain-" + c.hook()).isPresent())
+            .limit(FETCH_CASES)
+            .toList();
+    if (cases.isEmpty()) {
+      return;
+    }
+    int requests = 0;
+    int failed = 0;
+    try (WarmUpFhirServer server =
+        new WarmUpFhirServer(
+            cases, services.templates("back-hip-pain-" + cases.get(0).hook()), fhir)) {
+      FhirServers allowed = FhirServers.of(List.of(server.base()));
+      for (ContentCase c : cases) {
+        String serviceId = "back-hip-pain-" + c.hook();
+        CdsRequest prefetched = request(c, serviceId);
+        CdsRequest fetching =
+            new CdsRequest(
+                prefetched.hook(),
+                prefetched.hookInstance(),
+                server.base(),
+                new CdsRequest.FhirAuthorization(
+                    "warm-up", "Bearer", 60L, "patient/*.read", "cds-service", c.patientId()),
+                prefetched.context(),
+                null);
+        try {
+          hooks.warmUp(
+              serviceId,
+              fetching,
+              c.evaluationDate().atStartOfDay(java.time.ZoneOffset.UTC),
+              allowed);
+          requests++;
+        } catch (RuntimeException e) {
+          failed++;
+        }
+      }
+    }
+    log.info(
+        "fetch path warm: {} content-case requests read over loopback HTTP ({} failed) in {} ms",
+        requests,
+        failed,
         (System.nanoTime() - start) / 1_000_000);
   }
 

@@ -86,6 +86,8 @@ public record SecurityProperties(
    * @param allowedJkus {@code jku} header values this issuer may point at
    * @param algorithms accepted signature algorithms (ES384 and RS384 unless configured)
    * @param tenant when set, the {@code tenant} claim must equal it
+   * @param fhirServers base URLs of the FHIR servers this issuer's calls may have read ({@code
+   *     fhirServer} must match one; none: nothing is read)
    */
   public record Issuer(
       String issuer,
@@ -93,10 +95,12 @@ public record SecurityProperties(
       String jwks,
       List<String> allowedJkus,
       List<String> algorithms,
-      String tenant) {
+      String tenant,
+      List<String> fhirServers) {
 
     public Issuer {
       allowedJkus = allowedJkus == null ? List.of() : List.copyOf(allowedJkus);
+      fhirServers = fhirServers == null ? List.of() : List.copyOf(fhirServers);
       algorithms =
           algorithms == null || algorithms.isEmpty()
               ? List.of("ES384", "RS384")

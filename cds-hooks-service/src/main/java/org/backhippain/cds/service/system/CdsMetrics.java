@@ -9,8 +9,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * The service's Micrometer meters: hook latency per service and outcome (histogram), cards per
- * rule, FHIR fetch latency per prefetch key and source, errors per kind. Exposed at {@code
- * /actuator/metrics} (and Prometheus when a registry is added).
+ * rule, FHIR fetch latency per prefetch key, source, origin and failure, errors per kind. Exposed
+ * at {@code /actuator/metrics} (and Prometheus when a registry is added).
  */
 @Component
 public class CdsMetrics {
@@ -75,9 +75,13 @@ public class CdsMetrics {
       if (outcome.source() == PatientRecord.Source.FETCHED
           || outcome.source() == PatientRecord.Source.UNAVAILABLE) {
         Timer.builder("cds.fhir.fetch")
-            .description("Reads of the EHR's FHIR server, per prefetch key")
+            .description(
+                "Reads of the EHR's FHIR server, per prefetch key, origin (allowed servers only)"
+                    + " and failure")
             .tag("key", outcome.key())
             .tag("source", outcome.source().name().toLowerCase(java.util.Locale.ROOT))
+            .tag("origin", outcome.origin() == null ? "none" : outcome.origin())
+            .tag("failure", outcome.failure() == null ? "none" : outcome.failure())
             .publishPercentileHistogram()
             .register(registry)
             .record(Duration.ofMillis(outcome.millis()));

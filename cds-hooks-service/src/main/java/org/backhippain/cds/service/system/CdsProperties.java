@@ -29,6 +29,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param bodyCostFactor heap bytes one request-body byte occupies once parsed and evaluated
  * @param overloadWait how long a request waits for room in the body budget before 503
  * @param bodyReadDeadline the time a request body has to arrive completely (408 after it)
+ * @param fhir which EHR FHIR servers may be read with authentication off
+ * @param fetch limits of the outbound FHIR client beyond {@code fetchBudget}
  */
 @ConfigurationProperties("cds")
 public record CdsProperties(
@@ -45,7 +47,9 @@ public record CdsProperties(
     @DefaultValue("0.5") double bodyHeapShare,
     @DefaultValue("16") double bodyCostFactor,
     @DefaultValue("2s") Duration overloadWait,
-    @DefaultValue("10s") Duration bodyReadDeadline) {
+    @DefaultValue("10s") Duration bodyReadDeadline,
+    @DefaultValue Fhir fhir,
+    @DefaultValue Fetch fetch) {
 
   public CdsProperties {
     publicBaseUrl = publicBaseUrl == null ? List.of() : PublicBaseUrls.normalised(publicBaseUrl);
@@ -57,4 +61,34 @@ public record CdsProperties(
           "cds.body-heap-share must be in (0, 1] and cds.body-cost-factor at least 1");
     }
   }
+
+  /**
+   * {@code cds.fhir.*}.
+   *
+   * @param allowedServers base URLs of the FHIR servers that may be read when authentication is off
+   *     (with it on, each trusted issuer's {@code fhir-servers}); {@code *} only as the port
+   * @param privateNetworks CIDR ranges that listed host names may resolve to although they are not
+   *     public (an EHR inside the hospital network); loopback, link-local and the like are refused
+   *     otherwise
+   */
+  public record Fhir(List<String> allowedServers, List<String> privateNetworks) {
+    public Fhir {
+      allowedServers = allowedServers == null ? List.of() : List.copyOf(allowedServers);
+      privateNetworks = privateNetworks == null ? List.of() : List.copyOf(privateNetworks);
+    }
+  }
+
+  /**
+   * {@code cds.fetch.*}.
+   *
+   * @param perOriginConcurrency fetches in flight at once per FHIR server origin
+   * @param maxResponseBytes the largest FHIR response read (lowered to the memory budget)
+   * @param maxHookBytes the most FHIR bytes read for one hook call (lowered to the memory budget)
+   * @param connectTimeout DNS lookup and connect, each (within the fetch budget)
+   */
+  public record Fetch(
+      @DefaultValue("4") int perOriginConcurrency,
+      @DefaultValue("16MB") org.springframework.util.unit.DataSize maxResponseBytes,
+      @DefaultValue("32MB") org.springframework.util.unit.DataSize maxHookBytes,
+      @DefaultValue("1s") Duration connectTimeout) {}
 }

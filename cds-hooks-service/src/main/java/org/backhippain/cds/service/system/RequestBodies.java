@@ -20,6 +20,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import org.backhippain.cds.fhir.MemoryBudget;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,8 +33,8 @@ import org.slf4j.LoggerFactory;
  * body in memory. Bodies over the size limit are refused with 413, by their declared length before
  * anything is read or as they arrive. A memory bulkhead keeps large requests from exhausting the
  * heap: a hook body costs several times its size once parsed (JSON tree, HAPI resources, CQL
- * values), so the bodies being handled at once may add up to at most {@link BodyBudget#bytes()}. A
- * request reserves its declared length before it is read (or, without one, each chunk as it
+ * values), so the bodies being handled at once may add up to at most {@link MemoryBudget#bytes()}.
+ * A request reserves its declared length before it is read (or, without one, each chunk as it
  * arrives) and keeps it until its answer is sent; when the budget stays full for {@code
  * cds.overload-wait} it gets 503 with {@code Retry-After}. Every refusal made before the body was
  * read closes the connection ({@link UnreadBodies}). Form bodies are left to Tomcat's own limits
@@ -45,10 +46,10 @@ class RequestBodies extends HttpFilter {
   private static final int CHUNK = 8192;
   private final long maxBytes;
   private final long deadlineMillis;
-  private final BodyBudget budget;
+  private final MemoryBudget budget;
   private final CdsMetrics metrics;
 
-  RequestBodies(CdsProperties properties, BodyBudget budget, CdsMetrics metrics) {
+  RequestBodies(CdsProperties properties, MemoryBudget budget, CdsMetrics metrics) {
     this.budget = budget;
     this.metrics = metrics;
     this.maxBytes = Math.min(properties.maxRequestBytes().toBytes(), budget.bytes());
@@ -73,7 +74,7 @@ class RequestBodies extends HttpFilter {
       tooLarge(response);
       return;
     }
-    BodyBudget.Reservation reservation = budget.reserve();
+    MemoryBudget.Reservation reservation = budget.reserve();
     if (declared > 0 && !reservation.add(declared)) {
       reservation.close();
       overloaded(response);
@@ -137,7 +138,7 @@ class RequestBodies extends HttpFilter {
   private final class Reading implements ReadListener, AsyncListener {
     private final HttpServletRequest request;
     private final AsyncContext async;
-    private final BodyBudget.Reservation reservation;
+    private final MemoryBudget.Reservation reservation;
     private final boolean reservePerChunk;
     private final ByteArrayOutputStream body;
     private final byte[] chunk = new byte[CHUNK];
@@ -146,7 +147,7 @@ class RequestBodies extends HttpFilter {
     Reading(
         HttpServletRequest request,
         AsyncContext async,
-        BodyBudget.Reservation reservation,
+        MemoryBudget.Reservation reservation,
         long declared) {
       this.request = request;
       this.async = async;

@@ -11,6 +11,7 @@ import org.apache.catalina.Valve;
 import org.apache.catalina.core.StandardHost;
 import org.apache.catalina.valves.ErrorReportValve;
 import org.apache.catalina.valves.RemoteIpValve;
+import org.backhippain.cds.fhir.MemoryBudget;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.web.embedded.tomcat.TomcatServletWebServerFactory;
@@ -43,7 +44,7 @@ class WebConfiguration {
   /** After Spring Security's filter chain (order -100): bodies only of requests it let through. */
   @Bean
   FilterRegistrationBean<RequestBodies> requestBodies(
-      CdsProperties properties, BodyBudget budget, CdsMetrics metrics) {
+      CdsProperties properties, MemoryBudget budget, CdsMetrics metrics) {
     var registration = new FilterRegistrationBean<>(new RequestBodies(properties, budget, metrics));
     registration.setOrder(0);
     registration.setDispatcherTypes(EnumSet.of(DispatcherType.REQUEST, DispatcherType.ASYNC));

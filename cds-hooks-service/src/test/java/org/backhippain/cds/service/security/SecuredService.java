@@ -61,7 +61,9 @@ import org.springframework.test.context.DynamicPropertySource;
       "cds.security.operator.username=ops",
       "cds.security.operator.password=ops-secret",
       "cds.cors-allowed-origins=https://ehr-app.test",
-      "cds.trusted-proxies=10.9.8.7"
+      "cds.trusted-proxies=10.9.8.7",
+      // ignored with authentication on: each issuer's fhir-servers apply
+      "cds.fhir.allowed-servers=http://localhost:*/fhir"
     })
 public abstract class SecuredService {
   public static final int THREADS = 4;
@@ -116,6 +118,7 @@ public abstract class SecuredService {
     registry.add(
         "cds.security.issuers[0].allowed-jkus[0]", () -> keys.baseUrl() + "/allowed-jku.json");
     registry.add("cds.security.issuers[0].allowed-jkus[1]", silentJku::url);
+    registry.add("cds.security.issuers[0].fhir-servers[0]", () -> "http://localhost:*/fhir");
     registry.add("cds.security.issuers[1].issuer", () -> TENANT_ISS);
     registry.add("cds.security.issuers[1].jwks-url", () -> keys.baseUrl() + "/jwks.json");
     registry.add("cds.security.issuers[1].tenant", () -> "hospital-a");
