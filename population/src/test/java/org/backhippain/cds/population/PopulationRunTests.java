@@ -260,9 +260,9 @@ class PopulationRunTests {
   }
 
   /**
-   * Synthea's export names patients, Medications and Conditions by {@code urn:uuid:<id>}: the same
-   * cases with every reference so rewritten give the same cards (the referenced Medication's
-   * ingredient still counts as a steroid).
+   * Synthea's Bundles (and exports taken from transaction Bundles) name patients, Medications and
+   * Conditions by {@code urn:uuid:<id>}: the same cases with every reference so rewritten give the
+   * same cards (the referenced Medication's ingredient still counts as a steroid).
    */
   @Test
   void referencesByUrnUuidResolveWithinThePatientsGroup() throws Exception {
