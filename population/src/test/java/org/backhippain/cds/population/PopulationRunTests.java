@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
@@ -270,11 +271,7 @@ class PopulationRunTests {
     Path urns = Files.createDirectories(TARGET.resolve("small-urns"));
     try (var files = Files.list(TARGET.resolve("small"))) {
       for (Path file : files.filter(f -> f.toString().endsWith(".ndjson")).toList()) {
-        String text = Files.readString(file);
-        String rewritten =
-            text.replaceAll(
-                "\"reference\":\"[A-Za-z]+/([^\"/]+)\"", "\"reference\":\"urn:uuid:$1\"");
-        Files.writeString(urns.resolve(file.getFileName()), rewritten);
+        Files.writeString(urns.resolve(file.getFileName()), urnReferences(Files.readString(file)));
       }
     }
     assertThat(Files.readString(urns.resolve("MedicationRequest.ndjson")))
@@ -283,14 +280,56 @@ class PopulationRunTests {
 
     PopulationJob.Result result = run("small-urns", "small-urns-out");
 
-    Map<String, Set<String>> byPatient = worklist("small-urns-out");
+    assertSmallCasesCards(small, "small-urns-out");
+    assertThat(result.skipped()).isFalse();
+  }
+
+  /**
+   * A folder of Bundles as Synthea writes them (one transaction Bundle per patient, entries' {@code
+   * fullUrl} and every reference {@code urn:uuid:<id>}) gives the cases' cards: resources are
+   * routed through the fullUrls, and a Medication joins the patient whose request in the Bundle
+   * names it.
+   */
+  @Test
+  void aFolderOfSyntheaStyleBundlesGivesTheCasesCards() throws Exception {
+    CaseExport.Written small = small();
+    Path folder = Files.createDirectories(TARGET.resolve("small-bundles"));
+    ObjectMapper json = new ObjectMapper();
+    var parser = PatientEvaluator.Content.FHIR.newJsonParser();
+    for (ContentCase c : small.cases()) {
+      var bundle =
+          (ObjectNode) json.readTree(urnReferences(parser.encodeResourceToString(c.bundle())));
+      bundle.put("type", "transaction");
+      for (JsonNode entry : bundle.path("entry")) {
+        ((ObjectNode) entry)
+            .put("fullUrl", "urn:uuid:" + entry.path("resource").path("id").asText());
+      }
+      Files.write(folder.resolve(c.patientId() + ".json"), json.writeValueAsBytes(bundle));
+    }
+
+    PopulationJob.Result result = run("small-bundles", "small-bundles-out");
+
+    assertThat(result.plan().files())
+        .allMatch(f -> f.format() == InputPlan.Format.BUNDLE)
+        .hasSize(small.patients());
+    assertSmallCasesCards(small, "small-bundles-out");
+    assertThat(result.skipped()).isFalse();
+  }
+
+  /** Every {@code "reference":"Type/id"} as {@code "reference":"urn:uuid:id"}. */
+  static String urnReferences(String text) {
+    return text.replaceAll(
+        "\"reference\":\"[A-Za-z]+/([^\"/]+)\"", "\"reference\":\"urn:uuid:$1\"");
+  }
+
+  static void assertSmallCasesCards(CaseExport.Written small, String output) {
+    Map<String, Set<String>> byPatient = worklist(output);
     for (ContentCase c : small.cases()) {
       assertThat(byPatient.getOrDefault(c.patientId(), Set.of()))
           .as(c.id())
           .containsExactlyInAnyOrderElementsOf(c.expectedCards());
     }
     assertThat(byPatient.get("r3-pos-referenced-ingredient")).contains("red-flag-infection");
-    assertThat(result.skipped()).isFalse();
   }
 
   @Test
