@@ -3,8 +3,8 @@ package org.backhippain.cds.population;
 import java.io.InputStream;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -253,6 +253,15 @@ final class PopulationJob {
     return out.iterator();
   }
 
+  /** The files' paths (in order) to their indexes in the plan. */
+  private static LinkedHashMap<String, Integer> index(InputPlan plan, List<Integer> files) {
+    LinkedHashMap<String, Integer> index = new LinkedHashMap<>();
+    for (int i : files) {
+      index.put(plan.files().get(i).path(), i);
+    }
+    return index;
+  }
+
   private static JavaRDD<ExportLine> ndjson(
       JavaSparkContext jsc,
       InputPlan plan,
@@ -264,16 +273,15 @@ final class PopulationJob {
     if (files.isEmpty()) {
       return jsc.emptyRDD();
     }
-    Map<String, Integer> index = new HashMap<>();
-    List<String> paths = new ArrayList<>();
-    for (int i : files) {
-      index.put(plan.files().get(i).path(), i);
-      paths.add(plan.files().get(i).path());
-    }
+    LinkedHashMap<String, Integer> index = index(plan, files);
     Configuration conf = new Configuration(jsc.hadoopConfiguration());
     JavaPairRDD<LongWritable, Text> raw =
         jsc.newAPIHadoopFile(
-            String.join(",", paths), TextInputFormat.class, LongWritable.class, Text.class, conf);
+            String.join(",", index.keySet()),
+            TextInputFormat.class,
+            LongWritable.class,
+            Text.class,
+            conf);
     return ((JavaNewHadoopRDD<LongWritable, Text>) raw)
         .mapPartitionsWithInputSplit(
             (split, source) -> {
@@ -293,14 +301,9 @@ final class PopulationJob {
     if (files.isEmpty()) {
       return jsc.emptyRDD();
     }
-    Map<String, Integer> index = new HashMap<>();
-    List<String> paths = new ArrayList<>();
-    for (int i : files) {
-      index.put(plan.files().get(i).path(), i);
-      paths.add(plan.files().get(i).path());
-    }
+    LinkedHashMap<String, Integer> index = index(plan, files);
     JavaPairRDD<String, PortableDataStream> raw =
-        jsc.binaryFiles(String.join(",", paths), jsc.defaultParallelism());
+        jsc.binaryFiles(String.join(",", index.keySet()), jsc.defaultParallelism());
     return raw.flatMap(
         (Tuple2<String, PortableDataStream> t) -> {
           int file = index.getOrDefault(t._1(), -1);
