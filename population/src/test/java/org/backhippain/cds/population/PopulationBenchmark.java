@@ -32,15 +32,40 @@ import org.apache.spark.util.LongAccumulator;
  * The population run's benchmark (population/bench; not a test): patients per second per core of
  * the Spark job (local[N], everything from reading the files to writing the worklist), of a plain
  * single-threaded loop over the same patients already grouped in memory (the same per-patient
- * evaluation, nothing else), and of the patient-view hook called over HTTP for the same patients
- * (request bodies built before the clock starts, prefetch as the service's templates ask); then the
- * Spark job at 1x, 4x and 16x the cohort, replicated on read, to show the cost is linear.
+ * evaluation, nothing else; and the same with its single-threaded reading and grouping counted),
+ * and of the patient-view hook called over HTTP for the same patients (request bodies built before
+ * the clock starts, prefetch as the service's templates ask); then the Spark job at 1x, 4x and 16x
+ * the cohort, replicated on read, to show the cost is linear. Patients counted are those evaluated
+ * (alive on the date) in every figure.
  *
  * <p>Arguments: export folders (comma-separated), as-of date, hook URL (or "-" to skip), HTTP
  * concurrency, Spark cores, replicas (comma-separated), output folder.
  */
 public final class PopulationBenchmark {
   private PopulationBenchmark() {}
+
+  /**
+   * One measured path: patients evaluated, wall seconds on how many cores, and the CPU seconds the
+   * process doing the work used meanwhile (the machine's cores may be shared with other work: CPU
+   * seconds are the per-core cost that sharing does not blur).
+   */
+  record Row(String path, long patients, double wall, int cores, double cpu) {
+    double perCore() {
+      return patients / wall / cores;
+    }
+
+    double perCpuSecond() {
+      return patients / cpu;
+    }
+  }
+
+  /** CPU seconds a process has used so far (NaN when the platform cannot say). */
+  static double cpu(long pid) {
+    return ProcessHandle.of(pid)
+        .flatMap(h -> h.info().totalCpuDuration())
+        .map(d -> d.toNanos() / 1e9)
+        .orElse(Double.NaN);
+  }
 
   public static void main(String[] args) throws Exception {
     List<String> exports = List.of(args[0].split(","));
@@ -53,13 +78,17 @@ public final class PopulationBenchmark {
       replicas.add(Integer.parseInt(r));
     }
     Path output = Path.of(args[6]);
-    Map<String, Double> figures = new LinkedHashMap<>();
+    long self = ProcessHandle.current().pid();
+    long service = Long.getLong("bench.service.pid", -1);
+    int machine = Runtime.getRuntime().availableProcessors();
+    List<Row> rows = new ArrayList<>();
 
     EvaluationSettings settings = new EvaluationSettings(asOf, "UTC", Map.of(), java.util.Set.of());
     PatientEvaluator evaluator = PatientEvaluator.of(settings);
     ContentScope scope =
         ContentScope.of(PatientEvaluator.Content.get(), PatientEvaluator.Content.FHIR);
     long t0 = System.nanoTime();
+    double c0 = cpu(self);
     Map<String, List<ExportLine>> groups = group(exports, scope);
     List<String> patients =
         groups.entrySet().stream()
@@ -68,12 +97,15 @@ public final class PopulationBenchmark {
             .sorted()
             .toList();
     long lines = groups.values().stream().mapToLong(List::size).sum();
+    double groupWall = (System.nanoTime() - t0) / 1e9;
+    double groupCpu = cpu(self) - c0;
     System.out.printf(
         Locale.ROOT,
-        "cohort: %,d patients, %,d resources read after the prefetch filters, grouped in %.1f s%n",
+        "cohort: %,d patients, %,d resources read after the prefetch filters, read and grouped in"
+            + " %.1f s (1 thread)%n",
         patients.size(),
         lines,
-        (System.nanoTime() - t0) / 1e9);
+        groupWall);
 
     // Plain loop: one thread, warm-up pass over the first 200 patients, then every patient.
     InputLog log = new InputLog();
@@ -81,27 +113,50 @@ public final class PopulationBenchmark {
     for (String id : patients.subList(0, Math.min(200, patients.size()))) {
       evaluator.evaluate(id, groups.get(id).iterator(), log, counter);
     }
+    // Every figure counts the patients evaluated (alive on the date), as the Spark job's tally
+    // does; the plain loop still goes through the others (deceased: a parse and a date check).
     long start = System.nanoTime();
+    double c1 = cpu(self);
     int cards = 0;
+    List<String> evaluated = new ArrayList<>();
     for (String id : patients) {
-      cards += evaluator.evaluate(id, groups.get(id).iterator(), log, counter).getHits().size();
+      PatientOutcome outcome = evaluator.evaluate(id, groups.get(id).iterator(), log, counter);
+      cards += outcome.getHits().size();
+      if (PatientOutcome.PATIENT.equals(outcome.getKind())) {
+        evaluated.add(id);
+      }
     }
-    double plain = patients.size() / ((System.nanoTime() - start) / 1e9);
-    figures.put("plain loop, patients/s/core (1 thread)", plain);
+    Row plain =
+        new Row(
+            "plain loop (grouped in memory)",
+            evaluated.size(),
+            (System.nanoTime() - start) / 1e9,
+            1,
+            cpu(self) - c1);
+    rows.add(plain);
+    rows.add(
+        new Row(
+            "plain read + group + loop",
+            evaluated.size(),
+            groupWall + plain.wall(),
+            1,
+            groupCpu + plain.cpu()));
     System.out.printf(
         Locale.ROOT,
-        "plain loop (1 thread, data grouped in memory, warm): %.1f patients/s (%,d cards)%n",
-        plain,
+        "plain loop (1 thread, warm): %,d patients evaluated, %.1f patients/s (%,d cards)%n",
+        evaluated.size(),
+        plain.perCore(),
         cards);
 
+    Row http = null;
     if (!hook.equals("-")) {
-      List<String> bodies = new ArrayList<>(patients.size());
-      for (String id : patients) {
+      List<String> bodies = new ArrayList<>(evaluated.size());
+      for (String id : evaluated) {
         bodies.add(request(id, groups.get(id)));
       }
       groups = null;
-      double http = http(hook, bodies, concurrency) / Runtime.getRuntime().availableProcessors();
-      figures.put("HTTP patient-view hook, patients/s/core", http);
+      http = http(hook, bodies, concurrency, service, machine);
+      rows.add(http);
       bodies = null;
     }
     groups = null;
@@ -114,7 +169,7 @@ public final class PopulationBenchmark {
             .config("spark.local.dir", output.resolve("spark-local").toAbsolutePath().toString())
             .getOrCreate();
     PopulationRun.tune(spark);
-    double base = 0;
+    Row base = null;
     for (int i = 0; i < replicas.size(); i++) {
       int n = replicas.get(i);
       List<String> arguments = new ArrayList<>();
@@ -127,40 +182,72 @@ public final class PopulationBenchmark {
               "--progress-seconds", "30"));
       RunOptions options = RunOptions.parse(arguments.toArray(String[]::new));
       long s = System.nanoTime();
+      double c = cpu(self);
       PopulationJob.Result result = PopulationJob.run(spark, options);
-      double seconds = (System.nanoTime() - s) / 1e9;
-      double perCore = result.tally().patients / seconds / cores;
+      Row row =
+          new Row(
+              "spark local[" + cores + "], " + n + "x (run " + (i + 1) + ")",
+              result.tally().patients,
+              (System.nanoTime() - s) / 1e9,
+              cores,
+              cpu(self) - c);
+      rows.add(row);
       System.out.printf(
           Locale.ROOT,
-          "spark local[%d], %2dx: %,d patients in %.1f s: %.1f patients/s/core, %.2f s per 1,000"
-              + " patients%n",
-          cores,
-          n,
-          result.tally().patients,
-          seconds,
-          perCore,
-          seconds * 1000 / result.tally().patients);
-      figures.put("spark " + n + "x #" + (i + 1) + ", patients/s/core", perCore);
-      figures.put(
-          "spark " + n + "x #" + (i + 1) + ", s per 1,000 patients",
-          seconds * 1000 / result.tally().patients);
+          "%s: %,d patients in %.1f s: %.1f patients/s/core, %.1f per CPU-second%n",
+          row.path(),
+          row.patients(),
+          row.wall(),
+          row.perCore(),
+          row.perCpuSecond());
       if (n == 1) {
-        base = perCore;
+        base = row;
       }
     }
     spark.stop();
 
-    System.out.println("== figures ==");
-    figures.forEach((k, v) -> System.out.printf(Locale.ROOT, "%-50s %10.2f%n", k, v));
+    System.out.println("== figures (patients = patients evaluated) ==");
     System.out.printf(
         Locale.ROOT,
-        "ratio spark (1x, last run) / plain loop: %.2f (target >= 0.7)%n",
-        base / plain);
-    Double http = figures.get("HTTP patient-view hook, patients/s/core");
-    if (http != null) {
+        "%-36s %9s %9s %6s %10s %10s %12s %14s%n",
+        "path",
+        "patients",
+        "wall s",
+        "cores",
+        "/s/core",
+        "CPU s",
+        "/CPU-second",
+        "CPU s / 1,000");
+    for (Row r : rows) {
       System.out.printf(
-          Locale.ROOT, "ratio spark (1x, last run) / HTTP hook: %.2f (target >= 3)%n", base / http);
+          Locale.ROOT,
+          "%-36s %,9d %9.1f %6d %10.1f %10.1f %12.1f %14.1f%n",
+          r.path(),
+          r.patients(),
+          r.wall(),
+          r.cores(),
+          r.perCore(),
+          r.cpu(),
+          r.perCpuSecond(),
+          r.cpu() * 1000 / r.patients());
     }
+    if (base != null) {
+      ratio("spark 1x (last run) / plain loop", base, plain, "target >= 0.7");
+      ratio("spark 1x (last run) / plain read + group + loop", base, rows.get(1), "");
+      if (http != null) {
+        ratio("spark 1x (last run) / HTTP hook", base, http, "target >= 3");
+      }
+    }
+  }
+
+  static void ratio(String what, Row a, Row b, String target) {
+    System.out.printf(
+        Locale.ROOT,
+        "ratio %s: %.2f per core of wall time, %.2f per CPU-second%s%n",
+        what,
+        a.perCore() / b.perCore(),
+        a.perCpuSecond() / b.perCpuSecond(),
+        target.isEmpty() ? "" : " (" + target + ")");
   }
 
   /**
@@ -276,23 +363,34 @@ public final class PopulationBenchmark {
     return body.append("}}").toString();
   }
 
-  /** Every body sent once (after a warm-up of 200), by concurrent clients; patients per second. */
-  static double http(String url, List<String> bodies, int concurrency) throws Exception {
+  /**
+   * Every body sent once (after a warm-up of 200) by concurrent clients: the service on all the
+   * machine's cores, its CPU seconds read from its process (the clients' own are not counted).
+   */
+  static Row http(String url, List<String> bodies, int concurrency, long service, int machine)
+      throws Exception {
     HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     ExecutorService pool = Executors.newFixedThreadPool(concurrency);
     send(client, pool, url, bodies.subList(0, Math.min(200, bodies.size())));
     long start = System.nanoTime();
+    double c = service > 0 ? cpu(service) : Double.NaN;
     int errors = send(client, pool, url, bodies);
-    double rate = bodies.size() / ((System.nanoTime() - start) / 1e9);
+    Row row =
+        new Row(
+            "HTTP patient-view hook (" + concurrency + " clients)",
+            bodies.size(),
+            (System.nanoTime() - start) / 1e9,
+            machine,
+            service > 0 ? cpu(service) - c : Double.NaN);
     pool.shutdown();
     System.out.printf(
         Locale.ROOT,
         "HTTP patient-view hook, %d concurrent clients on the same cores: %.1f patients/s, %d"
             + " errors%n",
         concurrency,
-        rate,
+        bodies.size() / row.wall(),
         errors);
-    return rate;
+    return row;
   }
 
   private static int send(HttpClient client, ExecutorService pool, String url, List<String> bodies)
