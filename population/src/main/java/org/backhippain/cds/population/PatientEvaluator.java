@@ -97,7 +97,7 @@ final class PatientEvaluator {
 
   /** One group of the export: a patient's resources, or an organisation. */
   PatientOutcome evaluate(
-      String key, Iterator<ExportLine> lines, InputLog log, LongAccumulator evaluated) {
+      String key, Iterator<ExportLine> lines, InputLog log, LongAccumulator processed) {
     List<ExportLine> group = new ArrayList<>();
     lines.forEachRemaining(group::add);
     if (key.startsWith(LineRouter.ORGANIZATION_KEY)) {
@@ -110,7 +110,7 @@ final class PatientEvaluator {
       group.forEach(l -> unknown.getSkippedTypes().add(l.getType()));
       return unknown;
     }
-    evaluated.add(1);
+    processed.add(1);
     Resource parsed = parse(patientLine, log);
     if (!(parsed instanceof Patient patient)) {
       return notEvaluated(key, "Patient not valid FHIR R4");

@@ -108,7 +108,7 @@ final class PopulationJob {
     spark.sparkContext().register(inputLog, "input log");
     LongAccumulator lines = spark.sparkContext().longAccumulator("lines read");
     LongAccumulator found = spark.sparkContext().longAccumulator("patients found");
-    LongAccumulator evaluated = spark.sparkContext().longAccumulator("patients evaluated");
+    LongAccumulator processed = spark.sparkContext().longAccumulator("patients processed");
     LineRouter router = new LineRouter(scope, options.replicate(), inputLog, found);
 
     Dataset<ExportLine> resources = read(spark, jsc, plan, router, inputLog, lines);
@@ -120,13 +120,13 @@ final class PopulationJob {
                     (key, group) ->
                         List.of(
                                 PatientEvaluator.of(settings)
-                                    .evaluate(key, group, inputLog, evaluated))
+                                    .evaluate(key, group, inputLog, processed))
                             .iterator(),
                 OUTCOME)
             .persist(StorageLevel.MEMORY_AND_DISK());
 
     Tally tally;
-    try (Progress progress = Progress.start(options.progressSeconds(), lines, found, evaluated)) {
+    try (Progress progress = Progress.start(options.progressSeconds(), lines, found, processed)) {
       tally =
           outcomes.toJavaRDD().mapPartitions(Tally::of).collect().stream()
               .reduce(new Tally(), Tally::merge);

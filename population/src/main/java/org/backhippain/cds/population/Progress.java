@@ -9,7 +9,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Progress lines while the job runs, from the driver: lines read and patients found while reading,
- * then patients evaluated of those found, the rate and the time left. Counts only (never an id):
+ * then patients processed of those found, the rate and the time left. Counts only (never an id):
  * the accumulators are merged on the driver as tasks finish.
  */
 final class Progress implements AutoCloseable {
@@ -17,17 +17,17 @@ final class Progress implements AutoCloseable {
 
   private final LongAccumulator lines;
   private final LongAccumulator found;
-  private final LongAccumulator evaluated;
+  private final LongAccumulator processed;
   private final long start = System.nanoTime();
   private final ScheduledExecutorService timer;
   private long evaluationStart;
   private long evaluatedAtStart;
 
   private Progress(
-      int seconds, LongAccumulator lines, LongAccumulator found, LongAccumulator evaluated) {
+      int seconds, LongAccumulator lines, LongAccumulator found, LongAccumulator processed) {
     this.lines = lines;
     this.found = found;
-    this.evaluated = evaluated;
+    this.processed = processed;
     this.timer =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -39,12 +39,12 @@ final class Progress implements AutoCloseable {
   }
 
   static Progress start(
-      int seconds, LongAccumulator lines, LongAccumulator found, LongAccumulator evaluated) {
-    return new Progress(Math.max(1, seconds), lines, found, evaluated);
+      int seconds, LongAccumulator lines, LongAccumulator found, LongAccumulator processed) {
+    return new Progress(Math.max(1, seconds), lines, found, processed);
   }
 
   void report() {
-    long done = evaluated.value();
+    long done = processed.value();
     long total = found.value();
     long now = System.nanoTime();
     if (done == 0) {
@@ -56,20 +56,20 @@ final class Progress implements AutoCloseable {
       return;
     }
     if (total > 0 && done >= total) {
-      log.info("progress: all {} patients evaluated; counting and writing the worklist", done);
+      log.info("progress: all {} patients processed; counting and writing the worklist", done);
       return;
     }
     if (evaluationStart == 0) {
       evaluationStart = now;
       evaluatedAtStart = done;
-      log.info("progress: {} of {} patients evaluated", done, total);
+      log.info("progress: {} of {} patients processed", done, total);
       return;
     }
     double seconds = (now - evaluationStart) / 1e9;
     double rate = (done - evaluatedAtStart) / Math.max(seconds, 1e-3);
     long left = rate > 0 ? Math.round(Math.max(0, total - done) / rate) : -1;
     log.info(
-        "progress: {} of {} patients evaluated ({}%), {} patients/s, about {} left",
+        "progress: {} of {} patients processed ({}%), {} patients/s, about {} left",
         done,
         total,
         total == 0 ? 100 : done * 100 / total,
@@ -77,13 +77,16 @@ final class Progress implements AutoCloseable {
         left < 0 ? "?" : left + " s");
   }
 
-  void done(long patients) {
+  /** The last line: patients processed, and of those evaluated (alive on the date, valid FHIR). */
+  void done(long evaluated) {
     double seconds = (System.nanoTime() - start) / 1e9;
     log.info(
-        "progress: done, {} patients evaluated in {} s ({} patients/s)",
-        patients,
+        "progress: done, {} patients processed ({} evaluated as of the date) in {} s ({}"
+            + " patients/s)",
+        processed.value(),
+        evaluated,
         String.format("%.1f", seconds),
-        String.format("%.1f", patients / Math.max(seconds, 1e-3)));
+        String.format("%.1f", processed.value() / Math.max(seconds, 1e-3)));
   }
 
   @Override
