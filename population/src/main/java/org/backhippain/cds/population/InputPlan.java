@@ -146,14 +146,25 @@ record InputPlan(
       files.add(new InputFile(path, Format.NDJSON, type));
     }
 
-    /** A Bundle, or a Bulk Data manifest whose files are read in its place. */
+    /**
+     * A Bundle, or a Bulk Data manifest whose files are read in its place. A single resource of a
+     * type the rules do not read (Synthea writes its {@code $import} Parameters beside the NDJSON
+     * files) is counted as not read, like an NDJSON file of such a type; any other JSON is read as
+     * a Bundle (and reported if it is not one).
+     */
     void json(FileSystem fs, Path path, String qualified) throws IOException {
       String kind;
       try (InputStream in = fs.open(path)) {
         kind = topLevelKind(in);
       }
-      if (kind.equals("manifest")) {
+      if (kind.equals(MANIFEST)) {
         manifest(fs, path);
+      } else if (!kind.equals(BUNDLE)
+          && scope.knownTypes().contains(kind)
+          && !scope.readTypes().contains(kind)) {
+        if (seen.add(qualified)) {
+          notRead.merge(kind, 1, Integer::sum);
+        }
       } else if (seen.add(qualified)) {
         unrestricted = true;
         files.add(new InputFile(qualified, Format.BUNDLE, null));
@@ -206,27 +217,33 @@ record InputPlan(
       return scope.knownTypes().contains(first) ? first : null;
     }
 
-    /** "manifest" for a Bulk Data status manifest, else "bundle" (checked when read). */
+    static final String MANIFEST = "manifest";
+    static final String BUNDLE = "Bundle";
+
+    /**
+     * {@code MANIFEST} for a Bulk Data status manifest, else the top-level {@code resourceType}
+     * ({@code BUNDLE} when there is none: checked when read).
+     */
     static String topLevelKind(InputStream in) throws IOException {
       try (JsonParser parser = new JsonFactory().createParser(in)) {
         if (parser.nextToken() != JsonToken.START_OBJECT) {
-          return "bundle";
+          return BUNDLE;
         }
         while (parser.nextToken() == JsonToken.FIELD_NAME) {
           String field = parser.currentName();
-          parser.nextToken();
+          JsonToken value = parser.nextToken();
           if (field.equals("resourceType")) {
-            return "bundle";
+            return value == JsonToken.VALUE_STRING ? parser.getText() : BUNDLE;
           }
           if (field.equals("output") || field.equals("transactionTime")) {
-            return "manifest";
+            return MANIFEST;
           }
           parser.skipChildren();
         }
       } catch (IOException e) {
         // not JSON: reported as a bad Bundle when read
       }
-      return "bundle";
+      return BUNDLE;
     }
   }
 }

@@ -70,6 +70,11 @@ class BadInputTests {
     Files.writeString(DIR.resolve("Claim.ndjson"), "{\"resourceType\":\"Claim\",\"id\":\"c\"}\n");
     Files.writeString(
         DIR.resolve("not-a-bundle.json"), "{\"resourceType\":\"Patient\",\"id\":\"p\"}");
+    // Synthea writes its $import request beside the NDJSON files: not data, not a problem.
+    Files.writeString(
+        DIR.resolve("parameters.json"),
+        "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"inputFormat\","
+            + "\"valueString\":\"application/fhir+ndjson\"}]}");
     Files.writeString(
         DIR.resolve("manifest.json"),
         "{\"transactionTime\":\"2026-06-15T00:00:00Z\",\"request\":\"https://ehr.example/fhir/$export\","
@@ -102,6 +107,8 @@ class BadInputTests {
         .containsEntry("not-a-bundle.json: " + InputLog.NOT_A_BUNDLE, "[1]")
         .containsEntry("https://ehr.example/files/Procedure.ndjson: missing file", "[]");
     assertThat(report.path("input").path("filesNotRead").path("Claim").asInt()).isEqualTo(1);
+    assertThat(report.path("input").path("filesNotRead").path("Parameters").asInt()).isEqualTo(1);
+    assertThat(problems.keySet()).noneMatch(k -> k.startsWith("parameters.json"));
     String html = Files.readString(PopulationRunTests.TARGET.resolve("bad-input-out/report.html"));
     assertThat(html).contains("Some input was skipped").doesNotContain("not-a-date");
   }
