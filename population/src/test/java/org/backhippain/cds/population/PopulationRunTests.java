@@ -332,6 +332,24 @@ class PopulationRunTests {
     assertThat(byPatient.get("r3-pos-referenced-ingredient")).contains("red-flag-infection");
   }
 
+  /**
+   * As of a day before the PT-referral cases' back pain began (onsets 2026-05-25 and 2026-05-26)
+   * their Conditions do not count: out of scope, no PT-referral card; the third case's back pain
+   * began on 2026-05-06 and still counts.
+   */
+  @Test
+  void factsDatedAfterTheRunsDateNeverCount() {
+    small();
+    PopulationJob.Result onDate = run("small", "small-on-date");
+    PopulationJob.Result before = run("small", "small-before", "--as-of", "2026-05-24");
+
+    assertThat(worklist("small-on-date").get("ptref-pos-21-days")).contains("pt-referral");
+    assertThat(worklist("small-before").getOrDefault("ptref-pos-21-days", Set.of()))
+        .doesNotContain("pt-referral");
+    assertThat(onDate.tally().inScope).isEqualTo(3);
+    assertThat(before.tally().inScope).isEqualTo(1);
+  }
+
   @Test
   void aReplicatedCohortCountsEveryReplicaUnderItsOwnId() {
     CaseExport.Written small = small();
