@@ -31,6 +31,21 @@ public record RuleDefinition(
   }
 
   /**
+   * The card's indicator from the action's priority (clinical spec §3): routine → info, urgent →
+   * warning, stat or asap → critical.
+   */
+  public String indicator() {
+    if (action.getPriority() == null) {
+      return "info";
+    }
+    return switch (action.getPriority()) {
+      case STAT, ASAP -> "critical";
+      case URGENT -> "warning";
+      default -> "info";
+    };
+  }
+
+  /**
    * The CQL defines of the rule's library the card needs besides the contract: conditions and
    * dynamic values of nested actions, and the conditions of links. Dynamic values that name another
    * library (the generated card text, for CPG engines) are not among them.

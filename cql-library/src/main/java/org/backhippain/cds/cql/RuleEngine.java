@@ -112,9 +112,19 @@ public final class RuleEngine {
 
   /** Evaluates every rule the hook triggers; rules are returned in catalog order. */
   public List<RuleResult> evaluate(EvaluationInput input) {
+    return evaluate(input, Map.of()).results();
+  }
+
+  /**
+   * The rules' results and, in the same evaluation, further defines of the content's libraries by
+   * library name (e.g. {@code ImagingNotIndicated}: {@code "Inclusion Criteria"}), for measures
+   * over a population that count what a card's criteria decided. Values are plain Java ({@link
+   * CqlValues}), keyed {@code Library.define}; a define that could not be evaluated is absent.
+   */
+  public Evaluation evaluate(EvaluationInput input, Map<String, List<String>> alsoDefines) {
     List<RuleDefinition> rules = catalog.triggeredBy(input.hook());
-    if (rules.isEmpty()) {
-      return List.of();
+    if (rules.isEmpty() && alsoDefines.isEmpty()) {
+      return new Evaluation(List.of(), Map.of());
     }
     PatientRecord record = input.record();
     List<Resource> resources = new ArrayList<>(record.resources().size() + 1);
@@ -125,6 +135,20 @@ public final class RuleEngine {
     for (RuleDefinition rule : rules) {
       expressions.put(identifier(rule), expressionsOf(rule));
     }
+    Map<String, VersionedIdentifier> extra = new LinkedHashMap<>();
+    alsoDefines.forEach(
+        (library, names) -> {
+          ContentPackage.CqlSource source = content.cql().get(library);
+          if (source == null) {
+            throw new IllegalArgumentException("no CQL library " + library);
+          }
+          VersionedIdentifier id = CqlCompilation.identifier(source);
+          extra.put(library, id);
+          List<EvaluationExpressionRef> refs =
+              new ArrayList<>(expressions.getOrDefault(id, List.of()));
+          names.forEach(n -> refs.add(new EvaluationExpressionRef(n)));
+          expressions.put(id, refs);
+        });
     EvaluationResults results =
         engine(resources)
             .evaluate(
@@ -144,7 +168,38 @@ public final class RuleEngine {
     for (RuleDefinition rule : rules) {
       out.add(result(rule, identifier(rule), results));
     }
-    return out;
+    Map<String, Object> defines = new LinkedHashMap<>();
+    extra.forEach(
+        (library, id) -> {
+          if (results.containsExceptionsFor(id)) {
+            return;
+          }
+          EvaluationResult result = results.getResultFor(id);
+          for (String name : alsoDefines.get(library)) {
+            ExpressionResult value = result == null ? null : result.get(name);
+            if (value != null) {
+              defines.put(library + "." + name, CqlValues.plain(value.getValue()));
+            }
+          }
+        });
+    return new Evaluation(out, defines);
+  }
+
+  /**
+   * One evaluation's rule results and the further defines asked for.
+   *
+   * @param defines by {@code Library.define}; a value may be {@code null} (CQL null)
+   */
+  public record Evaluation(List<RuleResult> results, Map<String, Object> defines) {
+    public Evaluation {
+      results = List.copyOf(results);
+      defines = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(defines));
+    }
+
+    /** A define's value as a boolean ({@code null} or absent counts as false). */
+    public boolean isTrue(String libraryDefine) {
+      return Boolean.TRUE.equals(defines.get(libraryDefine));
+    }
   }
 
   /**
