@@ -2,7 +2,6 @@ package org.backhippain.cds.population;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.parser.IJsonLikeParser;
-import ca.uhn.fhir.parser.LenientErrorHandler;
 import ca.uhn.fhir.parser.json.jackson.JacksonStructure;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -25,8 +24,8 @@ import org.backhippain.cds.cql.EvaluationInput;
 import org.backhippain.cds.cql.RuleEngine;
 import org.backhippain.cds.cql.RuleResult;
 import org.backhippain.cds.fhir.FactDate;
-import org.backhippain.cds.fhir.FactDates;
 import org.backhippain.cds.fhir.PatientRecord;
+import org.backhippain.cds.fhir.UsableValues;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
@@ -68,7 +67,10 @@ final class PatientEvaluator {
   private final RuleEngine engine;
   private final ContentTerminology terminology;
   private final List<String> valueSets;
-  private final FactDates dates;
+
+  /** The service's edge step: unusable primitives removed, date-times put into the zone. */
+  private final UsableValues usable;
+
   private final Set<String> ruleTypes;
   private final String imagingRule;
   private final Map<String, Boolean> matched = new ConcurrentHashMap<>();
@@ -80,7 +82,7 @@ final class PatientEvaluator {
     this.engine = RuleEngine.start(content, fhir, settings.siteParameters());
     this.terminology = new ContentTerminology(content);
     this.valueSets = content.valueSets().stream().map(v -> v.getUrl()).toList();
-    this.dates = new FactDates(fhir, settings.zoneId());
+    this.usable = new UsableValues(fhir, settings.zoneId());
     this.ruleTypes = ContentScope.of(content, fhir).ruleTypes();
     this.imagingRule = ImagingMeasure.ruleId(engine.catalog());
     terminology.contains(IMAGING_ORDERS, "http://loinc.org", "24972-2"); // fails fast if renamed
@@ -498,10 +500,10 @@ final class PatientEvaluator {
       JacksonStructure structure = new JacksonStructure();
       structure.setNativeObject(object);
       IBaseResource resource =
-          ((IJsonLikeParser)
-                  fhir.newJsonParser().setParserErrorHandler(new LenientErrorHandler(false)))
+          ((IJsonLikeParser) fhir.newJsonParser().setParserErrorHandler(UsableValues.lenient()))
               .parseResource(structure);
-      return dates.normalize((Resource) resource);
+      usable.check((Resource) resource);
+      return (Resource) resource;
     } catch (Exception e) {
       // HAPI and Jackson signal bad input with several exception types; the message may quote the
       // resource, so only the position is kept.
