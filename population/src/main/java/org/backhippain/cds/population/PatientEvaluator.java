@@ -2,6 +2,7 @@ package org.backhippain.cds.population;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.parser.IJsonLikeParser;
+import ca.uhn.fhir.parser.LenientErrorHandler;
 import ca.uhn.fhir.parser.json.jackson.JacksonStructure;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -24,8 +25,8 @@ import org.backhippain.cds.cql.EvaluationInput;
 import org.backhippain.cds.cql.RuleEngine;
 import org.backhippain.cds.cql.RuleResult;
 import org.backhippain.cds.fhir.FactDate;
+import org.backhippain.cds.fhir.FactDates;
 import org.backhippain.cds.fhir.PatientRecord;
-import org.backhippain.cds.fhir.UsableValues;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
@@ -67,10 +68,7 @@ final class PatientEvaluator {
   private final RuleEngine engine;
   private final ContentTerminology terminology;
   private final List<String> valueSets;
-
-  /** The service's edge step: unusable primitives removed, date-times put into the zone. */
-  private final UsableValues usable;
-
+  private final FactDates dates;
   private final Set<String> ruleTypes;
   private final String imagingRule;
   private final Map<String, Boolean> matched = new ConcurrentHashMap<>();
@@ -82,7 +80,7 @@ final class PatientEvaluator {
     this.engine = RuleEngine.start(content, fhir, settings.siteParameters());
     this.terminology = new ContentTerminology(content);
     this.valueSets = content.valueSets().stream().map(v -> v.getUrl()).toList();
-    this.usable = new UsableValues(fhir, settings.zoneId());
+    this.dates = new FactDates(fhir, settings.zoneId());
     this.ruleTypes = ContentScope.of(content, fhir).ruleTypes();
     this.imagingRule = ImagingMeasure.ruleId(engine.catalog());
     terminology.contains(IMAGING_ORDERS, "http://loinc.org", "24972-2"); // fails fast if renamed
@@ -500,10 +498,10 @@ final class PatientEvaluator {
       JacksonStructure structure = new JacksonStructure();
       structure.setNativeObject(object);
       IBaseResource resource =
-          ((IJsonLikeParser) fhir.newJsonParser().setParserErrorHandler(UsableValues.lenient()))
+          ((IJsonLikeParser)
+                  fhir.newJsonParser().setParserErrorHandler(new LenientErrorHandler(false)))
               .parseResource(structure);
-      usable.check((Resource) resource);
-      return (Resource) resource;
+      return dates.normalize((Resource) resource);
     } catch (Exception e) {
       // HAPI and Jackson signal bad input with several exception types; the message may quote the
       // resource, so only the position is kept.
