@@ -12,6 +12,7 @@ import org.backhippain.cds.cql.ContentPackage;
 import org.backhippain.cds.cql.EvaluationInput;
 import org.backhippain.cds.cql.RuleEngine;
 import org.backhippain.cds.cql.RuleResult;
+import org.backhippain.cds.fhir.FhirParsing;
 import org.backhippain.cds.fhir.PatientRecord;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Resource;
@@ -38,7 +39,7 @@ public class EvaluationBenchmark {
 
   @Setup
   public void setUp() throws Exception {
-    FhirContext fhir = FhirContext.forR4Cached();
+    FhirContext fhir = FhirParsing.context();
     engine = RuleEngine.start(ContentPackage.load(fhir), fhir, Map.of());
     List<Bundle> bundles =
         SyntheaPatients.bySize(SyntheaPatients.require(Path.of("target/synthea"), 30), fhir);

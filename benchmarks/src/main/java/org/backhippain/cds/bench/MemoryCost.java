@@ -14,6 +14,7 @@ import java.util.Set;
 import org.backhippain.cds.cql.ContentPackage;
 import org.backhippain.cds.cql.EvaluationInput;
 import org.backhippain.cds.cql.RuleEngine;
+import org.backhippain.cds.fhir.FhirParsing;
 import org.backhippain.cds.fhir.PatientRecord;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Bundle;
@@ -28,7 +29,7 @@ import org.hl7.fhir.r4.model.Resource;
  */
 public final class MemoryCost {
   public static void main(String[] args) throws Exception {
-    FhirContext fhir = FhirContext.forR4Cached();
+    FhirContext fhir = FhirParsing.context();
     ObjectMapper json = new ObjectMapper();
     RuleEngine engine = RuleEngine.start(ContentPackage.load(fhir), fhir, Map.of());
     List<Bundle> bundles =

@@ -15,7 +15,6 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import java.time.LocalDate;
 import java.util.List;
-import org.backhippain.cds.fhir.PatientDataLoader;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.DateTimeType;
 import org.hl7.fhir.r4.model.Observation;
@@ -76,6 +75,9 @@ class FhirServerFaultTests {
     return answer;
   }
 
+  /** The data loader's steps log under their own classes in this package. */
+  static final String FHIR_MAPPING_LOGS = "org.backhippain.cds.fhir";
+
   @BeforeEach
   void setUp() {
     client = new HookClient(port);
@@ -84,12 +86,12 @@ class FhirServerFaultTests {
     FhirStubs.lowBackPainPatient(ehr, PATIENT, "2026-05-20");
     logs = new ListAppender<>();
     logs.start();
-    ((Logger) LoggerFactory.getLogger(PatientDataLoader.class)).addAppender(logs);
+    ((Logger) LoggerFactory.getLogger(FHIR_MAPPING_LOGS)).addAppender(logs);
   }
 
   @AfterEach
   void detach() {
-    ((Logger) LoggerFactory.getLogger(PatientDataLoader.class)).detachAppender(logs);
+    ((Logger) LoggerFactory.getLogger(FHIR_MAPPING_LOGS)).detachAppender(logs);
   }
 
   HookClient.Answer call() {

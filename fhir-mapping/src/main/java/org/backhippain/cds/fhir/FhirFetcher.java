@@ -155,7 +155,7 @@ final class FhirFetcher {
         key.first() != null
             ? key.first()
             : hapi.search().byUrl(key.query()).returnBundle(Bundle.class).execute();
-    List<Resource> resources = new ArrayList<>(PatientDataLoader.entries(template, page));
+    List<Resource> resources = new ArrayList<>(PrefetchReader.entries(template, page));
     int pages = 1;
     while (page.getLink(Bundle.LINK_NEXT) != null) {
       if (pages >= settings.pageCap()) {
@@ -171,8 +171,16 @@ final class FhirFetcher {
         return KeyData.unavailable(FetchFailure.NEXT_OUTSIDE, FetchFailure.NEXT_OUTSIDE.words());
       }
       page = hapi.loadPage().byUrl(next.get()).andReturnBundle(Bundle.class).execute();
-      resources.addAll(PatientDataLoader.entries(template, page));
+      resources.addAll(PrefetchReader.entries(template, page));
       pages++;
+      if (resources.size() > settings.maxEntries()) {
+        // Such a key is not read (RecordAssembler): no need to read its remaining pages.
+        return KeyData.unavailable(
+            FetchFailure.TOO_MANY_ENTRIES,
+            "search has more than the "
+                + settings.maxEntries()
+                + " entries read per key; paging stopped");
+      }
     }
     return KeyData.fetched(resources);
   }

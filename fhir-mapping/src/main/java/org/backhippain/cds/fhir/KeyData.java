@@ -25,6 +25,17 @@ record KeyData(
     return new KeyData(Source.UNAVAILABLE, List.of(), 0, reason, failure);
   }
 
+  /** More entries than the {@code cds.max-bundle-entries} read per key: the key is not read. */
+  static KeyData tooManyEntries(int count, int maxEntries) {
+    return unavailable(
+        FetchFailure.TOO_MANY_ENTRIES,
+        count + " entries, more than the " + maxEntries + " read per key");
+  }
+
+  KeyData withMillis(long millis) {
+    return new KeyData(source, resources, millis, reason, failure);
+  }
+
   KeyData took(long startNanos) {
     long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
     return new KeyData(source, resources, millis, reason, failure);

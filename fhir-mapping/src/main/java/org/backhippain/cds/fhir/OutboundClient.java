@@ -90,6 +90,7 @@ public final class OutboundClient implements AutoCloseable {
   private final ExecutorService dns;
   private final PoolingHttpClientConnectionManager pool;
   private final CloseableHttpClient http;
+  private final Router router = new Router();
 
   /** The exchange whose HAPI work runs on this thread (one per thread, whichever client). */
   private static final ThreadLocal<Exchange> BOUND = new ThreadLocal<>();
@@ -145,7 +146,7 @@ public final class OutboundClient implements AutoCloseable {
    * refused.
    */
   public void install(FhirContext fhir) {
-    Router router = new Router();
+    Router router = this.router;
     ApacheRestfulClientFactory factory =
         new ApacheRestfulClientFactory(fhir) {
           @Override
@@ -160,6 +161,12 @@ public final class OutboundClient implements AutoCloseable {
         };
     factory.setServerValidationMode(ServerValidationModeEnum.NEVER);
     fhir.setRestfulClientFactory(factory);
+  }
+
+  /** True when {@code fhir}'s HAPI clients run on this client ({@link #install}). */
+  public boolean installedIn(FhirContext fhir) {
+    return fhir.getRestfulClientFactory() instanceof ApacheRestfulClientFactory factory
+        && factory.getNativeHttpClient() == router;
   }
 
   /** The reads of one hook call from one FHIR server. */

@@ -9,6 +9,7 @@ import ca.uhn.fhir.parser.LenientErrorHandler;
 import ca.uhn.fhir.parser.json.BaseJsonLikeValue;
 import ca.uhn.fhir.util.FhirTerser;
 import ca.uhn.fhir.util.IModelVisitor2;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.math.BigDecimal;
 import java.time.ZoneId;
 import java.util.ArrayList;
@@ -77,6 +78,14 @@ public final class UsableValues {
    */
   public IParser parser(Collection<String> dropped) {
     return fhir.newJsonParser().setParserErrorHandler(new Recording(dropped));
+  }
+
+  /**
+   * Parses a JSON tree the caller already holds with {@link #parser}, without writing it out as
+   * text and reading it again.
+   */
+  public IBaseResource parse(ObjectNode tree, Collection<String> dropped) {
+    return FhirParsing.parse(parser(dropped), tree);
   }
 
   /** The error handler for HAPI's own reads (its client): invalid values kept for the check. */

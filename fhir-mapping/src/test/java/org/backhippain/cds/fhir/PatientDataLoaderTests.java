@@ -6,6 +6,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import ca.uhn.fhir.context.FhirContext;
 import com.github.tomakehurst.wiremock.WireMockServer;
@@ -68,7 +69,7 @@ class PatientDataLoaderTests {
     server.resetAll();
     loader =
         new PatientDataLoader(
-            FHIR,
+            contextFor(outbound),
             SETTINGS,
             executor,
             ZoneOffset.UTC,
@@ -145,7 +146,7 @@ class PatientDataLoaderTests {
   void aKeyOverTheEntryCapCountsAsUnavailableAndARequiredOneIs412() {
     PatientDataLoader capped =
         new PatientDataLoader(
-            FHIR,
+            contextFor(outbound),
             new FetchSettings(
                 Duration.ofSeconds(5), 3, 4, 4, 16L << 20, 32L << 20, Duration.ofSeconds(1), 2),
             executor,
@@ -398,6 +399,41 @@ class PatientDataLoaderTests {
         .satisfies(o -> assertThat(o.reason()).contains("page cap 3"));
   }
 
+  /** Once a search holds more than the entries read per key, its further pages are not read. */
+  @Test
+  void pagingStopsOnceASearchIsOverTheEntryCap() {
+    Map<String, PrefetchValue> prefetch = full();
+    prefetch.remove("procedures");
+    for (int page = 1; page <= 3; page++) {
+      Bundle bundle = searchset();
+      for (int i = 0; i < 2; i++) {
+        bundle.addEntry().setResource(new org.hl7.fhir.r4.model.Procedure().setId("p" + page + i));
+      }
+      if (page < 3) {
+        bundle.addLink().setRelation("next").setUrl(server.baseUrl() + "/page" + (page + 1));
+      }
+      server.stubFor(
+          get(urlPathEqualTo(page == 1 ? "/Procedure" : "/page" + page))
+              .willReturn(
+                  aResponse()
+                      .withHeader("Content-Type", "application/fhir+json")
+                      .withBody(json(bundle))));
+    }
+    FetchSettings twoEntries =
+        new FetchSettings(
+            Duration.ofSeconds(5), 5, 4, 4, 16L << 20, 32L << 20, Duration.ofSeconds(1), 3);
+    PatientRecord record =
+        loader(twoEntries, new MemoryBudget(64L << 20, Duration.ofSeconds(1)))
+            .load(TEMPLATES, request(prefetch, server.baseUrl()));
+    assertThat(record.unavailable()).containsExactly("procedures");
+    assertThat(record.outcomes())
+        .filteredOn(o -> o.key().equals("procedures"))
+        .singleElement()
+        .satisfies(o -> assertThat(o.reason()).contains("more than the 3 entries read per key"));
+    server.verify(getRequestedFor(urlPathEqualTo("/page2")));
+    server.verify(0, getRequestedFor(urlPathEqualTo("/page3")));
+  }
+
   @Test
   void tokensResolveAndAQueryWithAnUnknownTokenIsUnavailable() {
     assertThat(
@@ -434,16 +470,34 @@ class PatientDataLoaderTests {
   }
 
   PatientDataLoader loader(FetchSettings settings, MemoryBudget memory) {
-    return new PatientDataLoader(
-        FHIR,
-        settings,
-        executor,
-        ZoneOffset.UTC,
+    OutboundClient client =
         new OutboundClient(
             settings,
             org.apache.http.impl.conn.SystemDefaultDnsResolver.INSTANCE,
-            new AddressRules(List.of())),
-        memory);
+            new AddressRules(List.of()));
+    return new PatientDataLoader(
+        contextFor(client), settings, executor, ZoneOffset.UTC, client, memory);
+  }
+
+  /** A context as the service configures it, its HAPI clients on {@code client}. */
+  static FhirContext contextFor(OutboundClient client) {
+    FhirContext fhir = FhirParsing.context();
+    client.install(fhir);
+    return fhir;
+  }
+
+  @Test
+  void aContextNotConfiguredForEhrDataIsRefused() {
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            new PatientDataLoader(
+                FhirContext.forR4(),
+                SETTINGS,
+                executor,
+                ZoneOffset.UTC,
+                outbound,
+                new MemoryBudget(64L << 20, Duration.ofSeconds(1))));
   }
 
   @Test

@@ -1,9 +1,7 @@
 package org.backhippain.cds.population;
 
 import ca.uhn.fhir.context.FhirContext;
-import ca.uhn.fhir.parser.IJsonLikeParser;
 import ca.uhn.fhir.parser.LenientErrorHandler;
-import ca.uhn.fhir.parser.json.jackson.JacksonStructure;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.URLDecoder;
@@ -26,6 +24,7 @@ import org.backhippain.cds.cql.RuleEngine;
 import org.backhippain.cds.cql.RuleResult;
 import org.backhippain.cds.fhir.FactDate;
 import org.backhippain.cds.fhir.FactDates;
+import org.backhippain.cds.fhir.FhirParsing;
 import org.backhippain.cds.fhir.PatientRecord;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.CodeableConcept;
@@ -495,12 +494,9 @@ final class PatientEvaluator {
         throw new IllegalArgumentException("not an object");
       }
       object.remove("text");
-      JacksonStructure structure = new JacksonStructure();
-      structure.setNativeObject(object);
       IBaseResource resource =
-          ((IJsonLikeParser)
-                  fhir.newJsonParser().setParserErrorHandler(new LenientErrorHandler(false)))
-              .parseResource(structure);
+          FhirParsing.parse(
+              fhir.newJsonParser().setParserErrorHandler(new LenientErrorHandler(false)), object);
       return dates.normalize((Resource) resource);
     } catch (Exception e) {
       // HAPI and Jackson signal bad input with several exception types; the message may quote the
@@ -518,7 +514,7 @@ final class PatientEvaluator {
 
   /** The content package and FHIR context, loaded once per JVM. */
   static final class Content {
-    static final FhirContext FHIR = FhirContext.forR4Cached();
+    static final FhirContext FHIR = FhirParsing.context();
     private static volatile ContentPackage content;
 
     private Content() {}
@@ -527,7 +523,6 @@ final class PatientEvaluator {
       if (content == null) {
         synchronized (Content.class) {
           if (content == null) {
-            FHIR.getParserOptions().setOverrideResourceIdWithBundleEntryFullUrl(false);
             content = ContentPackage.load(FHIR);
           }
         }

@@ -1,9 +1,6 @@
 package org.backhippain.cds.service.cards;
 
 import ca.uhn.fhir.context.FhirContext;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.samskivert.mustache.Mustache;
 import com.samskivert.mustache.Template;
 import java.util.ArrayList;
@@ -42,7 +39,6 @@ public class CardFactory {
 
   private final ContentPackage content;
   private final FhirContext fhir;
-  private final ObjectMapper json;
   private final String productName;
   private final Mustache.Compiler compiler;
   private final Template why;
@@ -51,24 +47,15 @@ public class CardFactory {
 
   @org.springframework.beans.factory.annotation.Autowired
   CardFactory(
-      ContentPackage content,
-      RuleEngine engine,
-      FhirContext fhir,
-      ObjectMapper json,
-      CdsProperties properties) {
-    this(content, engine, fhir, json, properties.productName());
+      ContentPackage content, RuleEngine engine, FhirContext fhir, CdsProperties properties) {
+    this(content, engine, fhir, properties.productName());
   }
 
   /** Outside Spring (the rule book generator). */
   public CardFactory(
-      ContentPackage content,
-      RuleEngine engine,
-      FhirContext fhir,
-      ObjectMapper json,
-      String productName) {
+      ContentPackage content, RuleEngine engine, FhirContext fhir, String productName) {
     this.content = content;
     this.fhir = fhir;
-    this.json = json;
     this.productName = productName;
     // Strict: a name the card values lack is an error (the build checks every template against
     // the CQL's result types); shared text ({{> name}}) comes from content/input/cards.
@@ -228,7 +215,7 @@ public class CardFactory {
   }
 
   /** Applies an ActivityDefinition for this patient: a draft request the clinician signs. */
-  private JsonNode resource(ActivityDefinition definition, String patientId) {
+  private String resource(ActivityDefinition definition, String patientId) {
     if (definition.getKind() != ActivityDefinition.ActivityDefinitionKind.SERVICEREQUEST) {
       throw new IllegalStateException(
           "unsupported ActivityDefinition kind " + definition.getKind());
@@ -244,10 +231,6 @@ public class CardFactory {
     request.setCode(definition.getCode().copy());
     request.setSubject(new Reference("Patient/" + patientId));
     request.addInstantiatesCanonical(definition.getUrl());
-    try {
-      return json.readTree(fhir.newJsonParser().encodeResourceToString(request));
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
+    return fhir.newJsonParser().encodeResourceToString(request);
   }
 }

@@ -1,6 +1,10 @@
 package org.backhippain.cds.service.hooks;
 
+import org.backhippain.cds.fhir.FhirServers;
+import org.backhippain.cds.fhir.PatientDataLoader;
 import org.backhippain.cds.service.cards.CdsResponse;
+import org.backhippain.cds.service.discovery.CdsService;
+import org.backhippain.cds.service.discovery.ServiceCatalog;
 import org.springframework.context.annotation.Profile;
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -10,15 +14,20 @@ import org.springframework.web.bind.annotation.RestController;
 
 /**
  * {@code POST /bench/floor/{id}}, only in the {@code bench} profile: the same request through the
- * same HTTP stack, parsed but not evaluated — the floor the load benchmark compares hooks with.
+ * same HTTP stack, validated and parsed (drafts, prefetch into typed resources) but not evaluated —
+ * the floor the load benchmark compares hooks with.
  */
 @RestController
 @Profile("bench")
 class BenchFloorController {
-  private final HookService hooks;
+  private final HookRequests requests;
+  private final PatientDataLoader loader;
+  private final ServiceCatalog services;
 
-  BenchFloorController(HookService hooks) {
-    this.hooks = hooks;
+  BenchFloorController(HookRequests requests, PatientDataLoader loader, ServiceCatalog services) {
+    this.requests = requests;
+    this.loader = loader;
+    this.services = services;
   }
 
   @PostMapping(
@@ -26,6 +35,9 @@ class BenchFloorController {
       consumes = MediaType.APPLICATION_JSON_VALUE,
       produces = MediaType.APPLICATION_JSON_VALUE)
   CdsResponse floor(@PathVariable String id, @RequestBody CdsRequest request) {
-    return hooks.parseOnly(id, request);
+    CdsService service = requests.service(id, request);
+    requests.drafts(service, request);
+    loader.load(services.templates(id), HookRequests.data(request, FhirServers.none()));
+    return CdsResponse.empty();
   }
 }

@@ -1,6 +1,7 @@
 package org.backhippain.cds.service.hooks;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -42,8 +43,8 @@ record DraftOrders(
     }
     try {
       List<String> dropped = new ArrayList<>();
-      Bundle bundle =
-          values.parser(dropped).parseResource(Bundle.class, context.get("draftOrders").toString());
+      // validated as an object whose resourceType is Bundle (HookRequests)
+      Bundle bundle = (Bundle) values.parse((ObjectNode) context.get("draftOrders"), dropped);
       unusable.addAll(values.dropped(bundle, dropped));
       for (Bundle.BundleEntryComponent entry : bundle.getEntry()) {
         if (entry.getResource() != null) {

@@ -9,7 +9,13 @@ import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import org.backhippain.cds.cql.ContentPackage;
+import org.backhippain.cds.cql.EvaluationInput;
+import org.backhippain.cds.cql.RuleEngine;
+import org.backhippain.cds.cql.RuleResult;
 import org.backhippain.cds.fhir.FhirServers;
+import org.backhippain.cds.fhir.PatientDataLoader;
+import org.backhippain.cds.fhir.PatientRecord;
+import org.backhippain.cds.service.discovery.CdsService;
 import org.backhippain.cds.service.discovery.ServiceCatalog;
 import org.backhippain.cds.service.feedback.FeedbackService;
 import org.slf4j.Logger;
@@ -40,20 +46,29 @@ class HookWarmUp implements ApplicationRunner {
   /** One warm-up request: the service it is for, the date it is written for, the request. */
   record Request(String serviceId, ZonedDateTime now, CdsRequest request) {}
 
-  private final HookService hooks;
+  private final HookRequests hookRequests;
+  private final PatientDataLoader loader;
+  private final RuleEngine engine;
+  private final CardCandidates cards;
   private final ServiceCatalog services;
   private final FeedbackService feedback;
   private final List<Request> requests;
   private final int rounds;
 
   HookWarmUp(
-      HookService hooks,
+      HookRequests hookRequests,
+      PatientDataLoader loader,
+      RuleEngine engine,
+      CardCandidates cards,
       ContentPackage content,
       ServiceCatalog services,
       ObjectMapper json,
       FeedbackService feedback,
       @Value("${cds.warm-up.rounds:8}") int rounds) {
-    this.hooks = hooks;
+    this.hookRequests = hookRequests;
+    this.loader = loader;
+    this.engine = engine;
+    this.cards = cards;
     this.services = services;
     this.feedback = feedback;
     this.requests = requests(content, json);
@@ -88,7 +103,7 @@ class HookWarmUp implements ApplicationRunner {
       for (Request r : requests) {
         try {
           List<FeedbackService.Candidate> candidates =
-              hooks.warmUp(r.serviceId(), r.request(), r.now(), FhirServers.none());
+              warmUp(r.serviceId(), r.request(), r.now(), FhirServers.none());
           if (feedbackStore && round == 0 && !candidates.isEmpty()) {
             feedbackStore = feedback.rehearse(r.serviceId(), candidates);
           }
@@ -110,6 +125,29 @@ class HookWarmUp implements ApplicationRunner {
         feedbackStore ? "rehearsed, rolled back" : "unreachable, skipped",
         (System.nanoTime() - start) / 1_000_000);
     warmFetchPath();
+  }
+
+  /**
+   * The hook path up to the feedback store: validation, draft parsing and the relevant-draft gate,
+   * prefetch parsing (or fetching), evaluation and card rendering; nothing is logged, counted or
+   * stored.
+   *
+   * @return the cards that would go to the feedback store
+   */
+  private List<FeedbackService.Candidate> warmUp(
+      String serviceId, CdsRequest request, ZonedDateTime now, FhirServers allowed) {
+    CdsService service = hookRequests.service(serviceId, request);
+    DraftOrders drafts = hookRequests.drafts(service, request);
+    String patientId = request.contextText("patientId");
+    if (drafts.isOrderHook()) {
+      engine.relevantDrafts(service.hook(), patientId, drafts.considered(), now);
+    }
+    PatientRecord record =
+        loader.load(services.templates(serviceId), HookRequests.data(request, allowed));
+    List<RuleResult> results =
+        engine.evaluate(
+            new EvaluationInput(record, service.hook(), now, drafts.considered(), drafts.all()));
+    return cards.of(service, results, patientId, "http://localhost");
   }
 
   /** The same requests without prefetch, read from a loopback FHIR server allowed for them only. */
@@ -140,7 +178,7 @@ class HookWarmUp implements ApplicationRunner {
                   prefetched.context(),
                   null);
           try {
-            hooks.warmUp(r.serviceId(), fetching, r.now(), allowed);
+            warmUp(r.serviceId(), fetching, r.now(), allowed);
             done++;
           } catch (RuntimeException e) {
             failed++;

@@ -1,6 +1,7 @@
 package org.backhippain.cds.service.review;
 
 import ca.uhn.fhir.context.FhirContext;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.Map;
@@ -20,13 +21,18 @@ public final class CardPreviews implements Function<RuleResult, Map<String, Obje
   private final ObjectMapper json = new ObjectMapper();
 
   public CardPreviews(ContentPackage content, RuleEngine engine, FhirContext fhir) {
-    this.cards = new CardFactory(content, engine, fhir, json, "Back & Hip Pain CDS");
+    this.cards = new CardFactory(content, engine, fhir, "Back & Hip Pain CDS");
   }
 
   @Override
   public Map<String, Object> apply(RuleResult result) {
-    return json.convertValue(
-        cards.card(result, "example-patient", "{service base URL}"),
-        new TypeReference<Map<String, Object>>() {});
+    try {
+      // Through text: a suggestion's resource is raw JSON, which only a parser turns into a map.
+      return json.readValue(
+          json.writeValueAsString(cards.card(result, "example-patient", "{service base URL}")),
+          new TypeReference<Map<String, Object>>() {});
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
   }
 }

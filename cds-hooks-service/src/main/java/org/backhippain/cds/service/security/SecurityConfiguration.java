@@ -61,8 +61,8 @@ class SecurityConfiguration {
   /** Shared through the database; this instance's memory while the database is unreachable. */
   @Bean
   @ConditionalOnMissingBean(ReplayStore.class)
-  ReplayStore replayStore(JdbcTemplate jdbc) {
-    return new JdbcReplayStore(jdbc, new InMemoryReplayStore(Clock.systemUTC()), Clock.systemUTC());
+  ReplayStore replayStore(JdbcTemplate jdbc, Clock clock) {
+    return new JdbcReplayStore(jdbc, new InMemoryReplayStore(clock), clock);
   }
 
   @Bean
@@ -140,6 +140,7 @@ class SecurityConfiguration {
       ReplayStore replays,
       KeySets keySets,
       Refusals refusals,
+      Clock clock,
       Environment environment)
       throws Exception {
     boolean demo = environment.acceptsProfiles(Profiles.of("demo"));
@@ -202,7 +203,7 @@ class SecurityConfiguration {
                   .bearerTokenResolver(
                       request -> CDS_SERVICES.matches(request) ? bearer.resolve(request) : null)
                   .authenticationManagerResolver(
-                      new EhrTokens(security, issuers, keySets, bases, replays, Clock.systemUTC()))
+                      new EhrTokens(security, issuers, keySets, bases, replays, clock))
                   .authenticationEntryPoint(refusals.unauthenticated())
                   .accessDeniedHandler(refusals.forbidden()));
     }

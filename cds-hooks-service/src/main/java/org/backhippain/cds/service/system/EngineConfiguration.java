@@ -12,6 +12,7 @@ import org.backhippain.cds.cql.ContentPackage;
 import org.backhippain.cds.cql.RuleEngine;
 import org.backhippain.cds.fhir.AddressRules;
 import org.backhippain.cds.fhir.FetchSettings;
+import org.backhippain.cds.fhir.FhirParsing;
 import org.backhippain.cds.fhir.MemoryBudget;
 import org.backhippain.cds.fhir.OutboundClient;
 import org.backhippain.cds.fhir.PatientDataLoader;
@@ -29,9 +30,15 @@ class EngineConfiguration {
   private static final Logger log = LoggerFactory.getLogger(EngineConfiguration.class);
   private static final int KIB = 1024;
 
+  /**
+   * The one FHIR context: its parser configuration is {@link FhirParsing#context()}'s, and HAPI's
+   * clients run on the outbound client. Nothing changes its options afterwards.
+   */
   @Bean
-  FhirContext fhirContext() {
-    return FhirContext.forR4();
+  FhirContext fhirContext(OutboundClient outboundClient) {
+    FhirContext fhir = FhirParsing.context();
+    outboundClient.install(fhir);
+    return fhir;
   }
 
   @Bean
