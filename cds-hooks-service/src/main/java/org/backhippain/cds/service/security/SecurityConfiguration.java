@@ -164,13 +164,7 @@ class SecurityConfiguration {
                     .accessDeniedHandler(refusals.forbidden()))
         .authorizeHttpRequests(
             requests -> {
-              requests
-                  .requestMatchers(
-                      PATHS.matcher("/actuator/health/**"),
-                      PATHS.matcher("/review/**"),
-                      PATHS.matcher("/handouts/**"),
-                      PATHS.matcher("/error"))
-                  .permitAll();
+              requests.requestMatchers(OpenPaths.WITHOUT_BODY).permitAll();
               if (demo) {
                 requests.requestMatchers(PATHS.matcher("/fhir/**")).permitAll();
               }

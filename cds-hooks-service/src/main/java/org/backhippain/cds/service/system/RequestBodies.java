@@ -26,6 +26,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.backhippain.cds.fhir.MemoryBudget;
+import org.backhippain.cds.service.security.OpenPaths;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.InvalidMediaTypeException;
@@ -100,12 +101,17 @@ class RequestBodies extends HttpFilter {
   }
 
   /**
-   * Whether this filter reads the body: every body but a form posted to the demo FHIR server (its
-   * servlet parses the form itself). A form posted anywhere else is read like any body and then
-   * refused (415), so the connection stays usable.
+   * Whether this filter reads the body: every body but one sent to a path open to anyone that takes
+   * none ({@link OpenPaths#WITHOUT_BODY}: never read, so an unauthenticated caller holds no memory
+   * or wait with it; the connection is closed after the answer, {@link UnreadBodies}) and a form
+   * posted to the demo FHIR server (its servlet parses the form itself). A form posted anywhere
+   * else is read like any body and then refused (415), so the connection stays usable.
    */
   private static boolean hasBody(HttpServletRequest request) {
     if (request.getContentLengthLong() <= 0 && request.getHeader("Transfer-Encoding") == null) {
+      return false;
+    }
+    if (OpenPaths.WITHOUT_BODY.matches(request)) {
       return false;
     }
     String type = request.getContentType();

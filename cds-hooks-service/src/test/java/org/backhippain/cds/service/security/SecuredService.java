@@ -241,6 +241,11 @@ public abstract class SecuredService {
    * declaredLength} bytes, or chunked when it is negative.
    */
   protected RawHttp stall(String authorization, long declaredLength) {
+    return stall(authorization, declaredLength, HOOK_PATH);
+  }
+
+  /** A POST to {@code path} that sends its headers and the body's first bytes, then stalls. */
+  protected RawHttp stall(String authorization, long declaredLength, String path) {
     Map<String, String> headers = new LinkedHashMap<>();
     headers.put("Content-Type", "application/json");
     if (authorization != null) {
@@ -253,7 +258,7 @@ public abstract class SecuredService {
     } else {
       headers.put("Content-Length", String.valueOf(declaredLength));
     }
-    return new RawHttp(port).send("POST", HOOK_PATH, headers, start);
+    return new RawHttp(port).send("POST", path, headers, start);
   }
 
   public static long median(List<Long> sorted) {

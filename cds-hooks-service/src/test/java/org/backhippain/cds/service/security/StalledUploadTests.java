@@ -54,6 +54,35 @@ class StalledUploadTests extends SecuredService {
     }
   }
 
+  /**
+   * Paths open to anyone take no body: one stalled there is never read — answered at once, the
+   * connection closed — so it holds no memory (each declares most of the budget) and no wait.
+   */
+  @Test
+  void stalledUploadsToOpenPathsAreNeverReadNorHoldMemory() {
+    List<Long> baseline = hookLatencies(7, () -> token(HOOK_PATH));
+    List<RawHttp> stalled = new ArrayList<>();
+    List<String> open = List.of("/actuator/health", "/review/", "/handouts/x", "/error");
+    try {
+      for (int i = 0; i < STALLED; i++) {
+        stalled.add(stall(null, 90 * 1024, open.get(i % open.size())));
+      }
+      for (RawHttp upload : stalled) {
+        RawHttp.Response answer = upload.response();
+        // answered at once, whatever the path answers a POST (no 408 after the read deadline)
+        assertThat(answer.status()).isNotIn(408, 413, 503);
+      }
+      List<Long> during = hookLatencies(7, () -> token(HOOK_PATH));
+      log.info("hook ms, baseline {} / with {} stalled open uploads {}", baseline, STALLED, during);
+      assertThat(median(during)).isLessThanOrEqualTo(bound(baseline));
+      for (RawHttp upload : stalled) {
+        assertThat(upload.closedByServer(5_000)).as("closed, the body never read").isTrue();
+      }
+    } finally {
+      stalled.forEach(RawHttp::close);
+    }
+  }
+
   @Test
   void stalledAuthenticatedUploadsHoldNoThreadAndGet408AtTheDeadline() {
     List<Long> baseline = hookLatencies(7, () -> token(HOOK_PATH));
