@@ -26,7 +26,8 @@ import org.backhippain.cds.service.cards.CdsResponse;
 import org.backhippain.cds.service.cards.Indicator;
 import org.backhippain.cds.service.discovery.CdsService;
 import org.backhippain.cds.service.discovery.ServiceCatalog;
-import org.backhippain.cds.service.feedback.FeedbackService;
+import org.backhippain.cds.service.feedback.CardLog;
+import org.backhippain.cds.service.feedback.FactHashes;
 import org.backhippain.cds.service.system.CdsException;
 import org.backhippain.cds.service.system.CdsMetrics;
 import org.backhippain.cds.service.system.CdsProperties;
@@ -51,7 +52,7 @@ class HookService {
   private final CdsProperties properties;
   private final FhirContext fhir;
   private final CdsMetrics metrics;
-  private final FeedbackService feedback;
+  private final CardLog feedback;
   private final UsableValues values;
   private final MemoryBudget memory;
 
@@ -64,7 +65,7 @@ class HookService {
       CdsProperties properties,
       FhirContext fhir,
       CdsMetrics metrics,
-      FeedbackService feedback,
+      CardLog feedback,
       MemoryBudget memory) {
     this.memory = memory;
     this.services = services;
@@ -128,7 +129,7 @@ class HookService {
     long t1;
     long t2;
     List<RuleResult> results;
-    List<FeedbackService.Candidate> candidates;
+    List<CardLog.Candidate> candidates;
     // Fetched FHIR bytes hold their share of the memory budget until the cards are built.
     try (MemoryBudget.Reservation fetched = memory.reserve()) {
       PatientRecord record =
@@ -167,14 +168,11 @@ class HookService {
     return new CdsResponse(answer);
   }
 
-  private List<FeedbackService.Candidate> candidates(
+  private List<CardLog.Candidate> candidates(
       CdsService service, List<RuleResult> results, String patientId, String baseUrl) {
     return results.stream()
         .filter(RuleResult::applicable)
-        .map(
-            r ->
-                new FeedbackService.Candidate(
-                    cards.card(r, patientId, baseUrl), FeedbackService.factHashes(r.card())))
+        .map(r -> new CardLog.Candidate(cards.card(r, patientId, baseUrl), FactHashes.of(r.card())))
         .filter(c -> !"order-sign".equals(service.hook()) || c.card().indicator() != Indicator.INFO)
         .toList();
   }
@@ -186,7 +184,7 @@ class HookService {
    *
    * @return the cards that would go to the feedback store
    */
-  List<FeedbackService.Candidate> warmUp(
+  List<CardLog.Candidate> warmUp(
       String serviceId, CdsRequest request, ZonedDateTime now, FhirServers allowed) {
     CdsService service = validated(serviceId, request);
     DraftOrders drafts =

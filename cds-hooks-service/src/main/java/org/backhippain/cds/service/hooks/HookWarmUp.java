@@ -11,7 +11,7 @@ import java.util.List;
 import org.backhippain.cds.cql.ContentPackage;
 import org.backhippain.cds.fhir.FhirServers;
 import org.backhippain.cds.service.discovery.ServiceCatalog;
-import org.backhippain.cds.service.feedback.FeedbackService;
+import org.backhippain.cds.service.feedback.CardLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
@@ -42,7 +42,7 @@ class HookWarmUp implements ApplicationRunner {
 
   private final HookService hooks;
   private final ServiceCatalog services;
-  private final FeedbackService feedback;
+  private final CardLog feedback;
   private final List<Request> requests;
   private final int rounds;
 
@@ -51,7 +51,7 @@ class HookWarmUp implements ApplicationRunner {
       ContentPackage content,
       ServiceCatalog services,
       ObjectMapper json,
-      FeedbackService feedback,
+      CardLog feedback,
       @Value("${cds.warm-up.rounds:8}") int rounds) {
     this.hooks = hooks;
     this.services = services;
@@ -87,7 +87,7 @@ class HookWarmUp implements ApplicationRunner {
     for (int round = 0; round < rounds; round++) {
       for (Request r : requests) {
         try {
-          List<FeedbackService.Candidate> candidates =
+          List<CardLog.Candidate> candidates =
               hooks.warmUp(r.serviceId(), r.request(), r.now(), FhirServers.none());
           if (feedbackStore && round == 0 && !candidates.isEmpty()) {
             feedbackStore = feedback.rehearse(r.serviceId(), candidates);
