@@ -2,6 +2,7 @@ package org.backhippain.cds.service.feedback;
 
 import java.security.SecureRandom;
 import java.sql.Timestamp;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,10 +24,12 @@ import org.springframework.transaction.support.TransactionTemplate;
 class FeedbackStore {
   private final JdbcTemplate jdbc;
   private final TransactionTemplate transactions;
+  private final Clock clock;
 
-  FeedbackStore(JdbcTemplate jdbc, TransactionTemplate transactions) {
+  FeedbackStore(JdbcTemplate jdbc, TransactionTemplate transactions, Clock clock) {
     this.jdbc = jdbc;
     this.transactions = transactions;
+    this.clock = clock;
   }
 
   /** The secret for keyed patient hashes: created once, shared by every instance. */
@@ -195,7 +198,7 @@ class FeedbackStore {
     jdbc.batchUpdate(
         "DELETE FROM snooze WHERE patient_hash = ? AND rule_id = ?",
         snoozes.stream().map(s -> new Object[] {s.patientHash(), s.ruleId()}).toList());
-    Timestamp now = Timestamp.from(Instant.now());
+    Timestamp now = Timestamp.from(clock.instant());
     jdbc.batchUpdate(
         "INSERT INTO snooze (patient_hash, rule_id, until_at, fact_hashes, reason, created_at)"
             + " VALUES (?, ?, ?, ?, ?, ?)",
