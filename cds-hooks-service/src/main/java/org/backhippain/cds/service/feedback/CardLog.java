@@ -59,9 +59,6 @@ public class CardLog {
    */
   public boolean rehearse(String serviceId, List<Candidate> candidates) {
     try {
-      // The patient-hash key is created on first use and must be committed, not rolled back with
-      // the rehearsal: every instance and restart has to hash a patient the same way.
-      pseudonyms.of("warm-up");
       transactions.executeWithoutResult(
           status -> {
             status.setRollbackOnly();

@@ -1,13 +1,11 @@
 package org.backhippain.cds.service.feedback;
 
-import java.security.SecureRandom;
 import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -32,25 +30,19 @@ class FeedbackStore {
     this.clock = clock;
   }
 
-  /** The secret for keyed patient hashes: created once, shared by every instance. */
-  String secret(String name) {
-    List<String> found =
-        jdbc.queryForList("SELECT secret FROM service_secret WHERE name = ?", String.class, name);
-    if (!found.isEmpty()) {
-      return found.get(0);
-    }
-    byte[] bytes = new byte[32];
-    new SecureRandom().nextBytes(bytes);
-    try {
-      jdbc.update(
-          "INSERT INTO service_secret (name, secret) VALUES (?, ?)",
-          name,
-          HexFormat.of().formatHex(bytes));
-    } catch (DuplicateKeyException raced) {
-      // another instance created it first
-    }
-    return jdbc.queryForObject(
-        "SELECT secret FROM service_secret WHERE name = ?", String.class, name);
+  /**
+   * The patient pseudonym key an earlier version of the service created and kept in the database
+   * (row {@value LegacyPseudonymKey#ROW} of {@code service_secret}, 64 hex digits), if it is still
+   * there. Read only: the service no longer creates it ({@link PseudonymKey}).
+   */
+  Optional<String> legacyPseudonymKey() {
+    return jdbc
+        .queryForList(
+            "SELECT secret FROM service_secret WHERE name = ?",
+            String.class,
+            LegacyPseudonymKey.ROW)
+        .stream()
+        .findFirst();
   }
 
   void recordIssued(List<IssuedCard> cards) {
