@@ -107,7 +107,7 @@ class FeedbackTests {
   }
 
   @Autowired org.springframework.jdbc.core.JdbcTemplate jdbc;
-  @Autowired org.backhippain.cds.service.feedback.FeedbackService feedbackService;
+  @Autowired org.backhippain.cds.service.feedback.CardLog cardLog;
 
   @Test
   void theStartUpRehearsalOfTheFeedbackStoreLeavesNoTrace() throws Exception {
@@ -117,10 +117,10 @@ class FeedbackTests {
             answer.card("pt-referral"), org.backhippain.cds.service.cards.Card.class);
     Integer before = jdbc.queryForObject("SELECT COUNT(*) FROM issued_card", Integer.class);
     boolean rehearsed =
-        feedbackService.rehearse(
+        cardLog.rehearse(
             PV,
             java.util.List.of(
-                new org.backhippain.cds.service.feedback.FeedbackService.Candidate(
+                new org.backhippain.cds.service.feedback.CardLog.Candidate(
                     card, java.util.Set.of("fact"))));
     assertThat(rehearsed).isTrue();
     assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM issued_card", Integer.class))

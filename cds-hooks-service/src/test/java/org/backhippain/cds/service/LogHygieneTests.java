@@ -64,6 +64,7 @@ class LogHygieneTests {
   @Autowired ContentPackage content;
   @Autowired FhirContext fhir;
   @Autowired TestClock clock;
+  @Autowired org.springframework.core.env.Environment environment;
 
   @Test
   void noPatientNamesBirthDatesResourceBodiesTokensOrJwtsAreLogged() throws Exception {
@@ -126,6 +127,14 @@ class LogHygieneTests {
     assertThat(offences(lines, names, birthDates))
         .as("log lines carrying PHI or secrets")
         .isEmpty();
+    String pseudonymKey = environment.getProperty("cds.feedback.pseudonym-key");
+    assertThat(pseudonymKey).isNotBlank();
+    assertThat(lines)
+        .as("log lines showing the patient pseudonym key")
+        .noneMatch(
+            l ->
+                l.toLowerCase(java.util.Locale.ROOT)
+                    .contains(pseudonymKey.toLowerCase(java.util.Locale.ROOT)));
   }
 
   /** Requests carrying forged log lines wherever a caller's text may reach a log line. */

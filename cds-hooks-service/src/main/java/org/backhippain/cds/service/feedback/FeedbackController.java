@@ -22,11 +22,11 @@ import org.springframework.web.bind.annotation.RestController;
 class FeedbackController {
   private static final org.slf4j.Logger log =
       org.slf4j.LoggerFactory.getLogger(FeedbackController.class);
-  private final FeedbackService feedback;
+  private final FeedbackIntake feedback;
   private final ServiceCatalog services;
   private final int maxEntries;
 
-  FeedbackController(FeedbackService feedback, ServiceCatalog services, CdsProperties properties) {
+  FeedbackController(FeedbackIntake feedback, ServiceCatalog services, CdsProperties properties) {
     this.feedback = feedback;
     this.services = services;
     this.maxEntries = properties.feedback().maxEntries();
@@ -50,7 +50,7 @@ class FeedbackController {
               + entries.size()
               + "); send it in smaller batches");
     }
-    List<FeedbackService.EntryError> errors;
+    List<FeedbackIntake.EntryError> errors;
     try {
       errors = feedback.receive(id, body);
     } catch (org.springframework.dao.DataAccessException e) {

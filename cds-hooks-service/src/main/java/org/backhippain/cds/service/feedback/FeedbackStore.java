@@ -1,12 +1,11 @@
 package org.backhippain.cds.service.feedback;
 
-import java.security.SecureRandom;
 import java.sql.Timestamp;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -23,31 +22,27 @@ import org.springframework.transaction.support.TransactionTemplate;
 class FeedbackStore {
   private final JdbcTemplate jdbc;
   private final TransactionTemplate transactions;
+  private final Clock clock;
 
-  FeedbackStore(JdbcTemplate jdbc, TransactionTemplate transactions) {
+  FeedbackStore(JdbcTemplate jdbc, TransactionTemplate transactions, Clock clock) {
     this.jdbc = jdbc;
     this.transactions = transactions;
+    this.clock = clock;
   }
 
-  /** The secret for keyed patient hashes: created once, shared by every instance. */
-  String secret(String name) {
-    List<String> found =
-        jdbc.queryForList("SELECT secret FROM service_secret WHERE name = ?", String.class, name);
-    if (!found.isEmpty()) {
-      return found.get(0);
-    }
-    byte[] bytes = new byte[32];
-    new SecureRandom().nextBytes(bytes);
-    try {
-      jdbc.update(
-          "INSERT INTO service_secret (name, secret) VALUES (?, ?)",
-          name,
-          HexFormat.of().formatHex(bytes));
-    } catch (DuplicateKeyException raced) {
-      // another instance created it first
-    }
-    return jdbc.queryForObject(
-        "SELECT secret FROM service_secret WHERE name = ?", String.class, name);
+  /**
+   * The patient pseudonym key an earlier version of the service created and kept in the database
+   * (row {@value LegacyPseudonymKey#ROW} of {@code service_secret}, 64 hex digits), if it is still
+   * there. Read only: the service no longer creates it ({@link PseudonymKey}).
+   */
+  Optional<String> legacyPseudonymKey() {
+    return jdbc
+        .queryForList(
+            "SELECT secret FROM service_secret WHERE name = ?",
+            String.class,
+            LegacyPseudonymKey.ROW)
+        .stream()
+        .findFirst();
   }
 
   void recordIssued(List<IssuedCard> cards) {
@@ -195,7 +190,7 @@ class FeedbackStore {
     jdbc.batchUpdate(
         "DELETE FROM snooze WHERE patient_hash = ? AND rule_id = ?",
         snoozes.stream().map(s -> new Object[] {s.patientHash(), s.ruleId()}).toList());
-    Timestamp now = Timestamp.from(Instant.now());
+    Timestamp now = Timestamp.from(clock.instant());
     jdbc.batchUpdate(
         "INSERT INTO snooze (patient_hash, rule_id, until_at, fact_hashes, reason, created_at)"
             + " VALUES (?, ?, ?, ?, ?, ?)",

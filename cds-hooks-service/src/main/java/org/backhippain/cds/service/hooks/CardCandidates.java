@@ -5,7 +5,8 @@ import org.backhippain.cds.cql.RuleResult;
 import org.backhippain.cds.service.cards.CardFactory;
 import org.backhippain.cds.service.cards.Indicator;
 import org.backhippain.cds.service.discovery.CdsService;
-import org.backhippain.cds.service.feedback.FeedbackService;
+import org.backhippain.cds.service.feedback.CardLog;
+import org.backhippain.cds.service.feedback.FactHashes;
 import org.springframework.stereotype.Component;
 
 /**
@@ -21,14 +22,11 @@ class CardCandidates {
     this.cards = cards;
   }
 
-  List<FeedbackService.Candidate> of(
+  List<CardLog.Candidate> of(
       CdsService service, List<RuleResult> results, String patientId, String baseUrl) {
     return results.stream()
         .filter(RuleResult::applicable)
-        .map(
-            r ->
-                new FeedbackService.Candidate(
-                    cards.card(r, patientId, baseUrl), FeedbackService.factHashes(r.card())))
+        .map(r -> new CardLog.Candidate(cards.card(r, patientId, baseUrl), FactHashes.of(r.card())))
         .filter(c -> !"order-sign".equals(service.hook()) || c.card().indicator() != Indicator.INFO)
         .toList();
   }

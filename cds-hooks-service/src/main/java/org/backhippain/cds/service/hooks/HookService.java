@@ -15,7 +15,7 @@ import org.backhippain.cds.service.cards.Card;
 import org.backhippain.cds.service.cards.CdsResponse;
 import org.backhippain.cds.service.discovery.CdsService;
 import org.backhippain.cds.service.discovery.ServiceCatalog;
-import org.backhippain.cds.service.feedback.FeedbackService;
+import org.backhippain.cds.service.feedback.CardLog;
 import org.backhippain.cds.service.system.CdsException;
 import org.backhippain.cds.service.system.CdsMetrics;
 import org.backhippain.cds.service.system.CdsProperties;
@@ -41,7 +41,7 @@ class HookService {
   private final Clock clock;
   private final CdsProperties properties;
   private final CdsMetrics metrics;
-  private final FeedbackService feedback;
+  private final CardLog feedback;
   private final MemoryBudget memory;
 
   HookService(
@@ -53,7 +53,7 @@ class HookService {
       Clock clock,
       CdsProperties properties,
       CdsMetrics metrics,
-      FeedbackService feedback,
+      CardLog feedback,
       MemoryBudget memory) {
     this.services = services;
     this.requests = requests;
@@ -115,7 +115,7 @@ class HookService {
     long t1;
     long t2;
     List<RuleResult> results;
-    List<FeedbackService.Candidate> candidates;
+    List<CardLog.Candidate> candidates;
     // Fetched FHIR bytes hold their share of the memory budget until the cards are built.
     try (MemoryBudget.Reservation fetched = memory.reserve()) {
       PatientRecord record =

@@ -17,7 +17,7 @@ import org.backhippain.cds.fhir.PatientDataLoader;
 import org.backhippain.cds.fhir.PatientRecord;
 import org.backhippain.cds.service.discovery.CdsService;
 import org.backhippain.cds.service.discovery.ServiceCatalog;
-import org.backhippain.cds.service.feedback.FeedbackService;
+import org.backhippain.cds.service.feedback.CardLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
@@ -51,7 +51,7 @@ class HookWarmUp implements ApplicationRunner {
   private final RuleEngine engine;
   private final CardCandidates cards;
   private final ServiceCatalog services;
-  private final FeedbackService feedback;
+  private final CardLog feedback;
   private final List<Request> requests;
   private final int rounds;
 
@@ -63,7 +63,7 @@ class HookWarmUp implements ApplicationRunner {
       ContentPackage content,
       ServiceCatalog services,
       ObjectMapper json,
-      FeedbackService feedback,
+      CardLog feedback,
       @Value("${cds.warm-up.rounds:8}") int rounds) {
     this.hookRequests = hookRequests;
     this.loader = loader;
@@ -102,7 +102,7 @@ class HookWarmUp implements ApplicationRunner {
     for (int round = 0; round < rounds; round++) {
       for (Request r : requests) {
         try {
-          List<FeedbackService.Candidate> candidates =
+          List<CardLog.Candidate> candidates =
               warmUp(r.serviceId(), r.request(), r.now(), FhirServers.none());
           if (feedbackStore && round == 0 && !candidates.isEmpty()) {
             feedbackStore = feedback.rehearse(r.serviceId(), candidates);
@@ -134,7 +134,7 @@ class HookWarmUp implements ApplicationRunner {
    *
    * @return the cards that would go to the feedback store
    */
-  private List<FeedbackService.Candidate> warmUp(
+  private List<CardLog.Candidate> warmUp(
       String serviceId, CdsRequest request, ZonedDateTime now, FhirServers allowed) {
     CdsService service = hookRequests.service(serviceId, request);
     DraftOrders drafts = hookRequests.drafts(service, request);

@@ -27,7 +27,7 @@ class FactIdentityTests {
   }
 
   static java.util.Set<String> hashes(Map<String, Object> fact) {
-    return FeedbackService.factHashes(Map.of("facts", List.of(fact)));
+    return FactHashes.of(Map.of("facts", List.of(fact)));
   }
 
   @Test

@@ -26,6 +26,9 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 /** The storage behaviour every database must show; run on H2 and on PostgreSQL. */
 abstract class StorageContract {
+  /** The store's clock: when it records a snooze. */
+  static final Instant STORE_NOW = Instant.parse("2026-06-15T10:05:00Z");
+
   HikariDataSource dataSource;
   JdbcTemplate jdbc;
   FeedbackStore store;
@@ -51,7 +54,9 @@ abstract class StorageContract {
     jdbc = new JdbcTemplate(dataSource);
     store =
         new FeedbackStore(
-            jdbc, new TransactionTemplate(new DataSourceTransactionManager(dataSource)));
+            jdbc,
+            new TransactionTemplate(new DataSourceTransactionManager(dataSource)),
+            Clock.fixed(STORE_NOW, java.time.ZoneOffset.UTC));
   }
 
   @AfterEach
@@ -171,6 +176,14 @@ abstract class StorageContract {
     assertThat(store.counts().get("pt-referral").overridden).isEqualTo(1);
     assertThat(store.snooze("patient-hash-1", "pt-referral"))
         .hasValueSatisfying(s -> assertThat(s.factHashes()).containsExactly("f1"));
+    assertThat(
+            jdbc.queryForObject(
+                "SELECT created_at FROM snooze WHERE patient_hash = ? AND rule_id = ?",
+                java.sql.Timestamp.class,
+                "patient-hash-1",
+                "pt-referral"))
+        .as("created at the store's clock")
+        .isEqualTo(java.sql.Timestamp.from(STORE_NOW));
   }
 
   @Test
