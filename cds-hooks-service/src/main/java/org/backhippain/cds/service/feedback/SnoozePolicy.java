@@ -70,13 +70,7 @@ class SnoozePolicy {
     List<Snooze> out = new ArrayList<>();
     if (outcome.equals("overridden") && !card.indicator().equals("critical")) {
       int days = intExtension(rule.get().action(), SNOOZE_DAYS).orElse(DEFAULT_SNOOZE_DAYS);
-      out.add(
-          new Snooze(
-              card.patientHash(),
-              card.ruleId(),
-              now.plus(Duration.ofDays(days)),
-              card.factHashes(),
-              "overridden"));
+      out.add(snooze(card, now, days, "overridden"));
     }
     if (outcome.equals("accepted")) {
       for (String id : accepted) {
@@ -85,18 +79,16 @@ class SnoozePolicy {
             .filter(a -> a.getId() != null && a.getId().equals(definition))
             .findFirst()
             .flatMap(a -> intExtension(a, SILENCE_ON_ACCEPT))
-            .ifPresent(
-                days ->
-                    out.add(
-                        new Snooze(
-                            card.patientHash(),
-                            card.ruleId(),
-                            now.plus(Duration.ofDays(days)),
-                            card.factHashes(),
-                            "accepted")));
+            .ifPresent(days -> out.add(snooze(card, now, days, "accepted")));
       }
     }
     return out;
+  }
+
+  /** The card's rule snoozed for this patient for {@code days} from now. */
+  private static Snooze snooze(IssuedCard card, Instant now, int days, String why) {
+    return new Snooze(
+        card.patientHash(), card.ruleId(), now.plus(Duration.ofDays(days)), card.factHashes(), why);
   }
 
   private static Optional<Integer> intExtension(PlanDefinitionActionComponent action, String url) {
