@@ -30,6 +30,36 @@ class RuleContractTests {
   }
 
   @Test
+  void aRuleApplicableWithoutCommonsScopeFirstBreaksTheContract() {
+    ContentPackage content = ContentPackage.load(FHIR);
+    CqlCompilation compilation = CqlCompilation.of(content); // its own ELM: safe to change
+    for (RuleDefinition rule : RuleCatalog.of(content).rules()) {
+      assertThat(RuleCatalog.gatedByScope(compilation, content.cql().get(rule.libraryName())))
+          .as(rule.ruleId())
+          .isTrue();
+    }
+    org.hl7.elm.r1.ExpressionDef applicable =
+        compilation
+            .compiled(content.cql().get("SurgicalConsult"))
+            .getLibrary()
+            .getStatements()
+            .getDef()
+            .stream()
+            .filter(d -> d.getName().equals(RuleCatalog.APPLICABLE))
+            .findFirst()
+            .orElseThrow();
+    // Keep only the last conjunct: no leading Common."In Scope", so out-of-scope patients would
+    // be evaluated.
+    applicable.setExpression(((org.hl7.elm.r1.And) applicable.getExpression()).getOperand().get(1));
+
+    assertThat(RuleCatalog.contractProblems(content, compilation))
+        .singleElement()
+        .asString()
+        .contains("SurgicalConsult")
+        .contains("must start with Common.\"In Scope\" and");
+  }
+
+  @Test
   void aCardTemplateUsingANameTheCqlDoesNotGiveIsAProblem() {
     ContentPackage content = ContentPackage.load(FHIR); // fresh resources: safe to change
     PlanDefinition pt = plan(content, "/pt-referral");

@@ -6,10 +6,13 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import org.hl7.elm.r1.And;
+import org.hl7.elm.r1.Expression;
 import org.hl7.elm.r1.ExpressionDef;
+import org.hl7.elm.r1.ExpressionRef;
+import org.hl7.elm.r1.Library;
 import org.hl7.elm.r1.ValueSetDef;
 import org.hl7.fhir.r4.model.Coding;
-import org.hl7.fhir.r4.model.Expression;
 import org.hl7.fhir.r4.model.PlanDefinition;
 import org.hl7.fhir.r4.model.PlanDefinition.PlanDefinitionActionComponent;
 import org.hl7.fhir.r4.model.TriggerDefinition;
@@ -31,6 +34,16 @@ public final class RuleCatalog {
   public static final String DETAILS = "Card Details";
 
   public static final List<String> CONTRACT = List.of(APPLICABLE, CARD);
+
+  /** The library every rule includes for scope, episode and facts. */
+  public static final String COMMON = "Common";
+
+  /**
+   * Boolean, in {@link #COMMON}: the patient is in scope (spec §4). Every rule's {@link
+   * #APPLICABLE} starts with {@code Common."In Scope" and}, so it is evaluated first and alone
+   * ({@link RuleEngine}) and a patient out of scope costs one define.
+   */
+  public static final String IN_SCOPE = "In Scope";
 
   /**
    * The library the build generates from the card templates into the package (what a CPG engine
@@ -82,6 +95,35 @@ public final class RuleCatalog {
       defines.add(def.getName());
     }
     return defines;
+  }
+
+  /**
+   * Whether the library's {@link #APPLICABLE} is {@code Common."In Scope" and ...}: its leftmost
+   * conjunct, read from the ELM, is a reference to {@link #IN_SCOPE} in the library included as
+   * {@link #COMMON}.
+   */
+  static boolean gatedByScope(CqlCompilation compilation, ContentPackage.CqlSource source) {
+    Library library = compilation.compiled(source).getLibrary();
+    Expression body =
+        library.getStatements().getDef().stream()
+            .filter(d -> APPLICABLE.equals(d.getName()))
+            .map(ExpressionDef::getExpression)
+            .findFirst()
+            .orElse(null);
+    while (body instanceof And and && !and.getOperand().isEmpty()) {
+      body = and.getOperand().get(0);
+    }
+    if (!(body instanceof ExpressionRef ref)
+        || !IN_SCOPE.equals(ref.getName())
+        || ref.getLibraryName() == null
+        || library.getIncludes() == null) {
+      return false;
+    }
+    return library.getIncludes().getDef().stream()
+        .anyMatch(
+            i ->
+                ref.getLibraryName().equals(i.getLocalIdentifier())
+                    && (COMMON.equals(i.getPath()) || i.getPath().endsWith("/" + COMMON)));
   }
 
   public List<RuleDefinition> rules() {
@@ -142,6 +184,17 @@ public final class RuleCatalog {
           problems.add(source.path() + ": missing define \"" + name + "\" (rule contract)");
         }
       }
+      if (defines.contains(APPLICABLE) && !gatedByScope(compilation, source)) {
+        problems.add(
+            source.path()
+                + ": \""
+                + APPLICABLE
+                + "\" must start with "
+                + COMMON
+                + ".\""
+                + IN_SCOPE
+                + "\" and (out-of-scope patients get no card, spec §4)");
+      }
       for (String name : rule.referencedExpressions()) {
         if (!defines.contains(name)) {
           problems.add(
@@ -154,7 +207,7 @@ public final class RuleCatalog {
       boolean conditionNamesContract =
           rule.action().getCondition().stream()
               .map(c -> c.getExpression())
-              .map(Expression::getExpression)
+              .map(org.hl7.fhir.r4.model.Expression::getExpression)
               .anyMatch(APPLICABLE::equals);
       if (!conditionNamesContract) {
         problems.add(where + ": applicability condition must be \"" + APPLICABLE + "\"");

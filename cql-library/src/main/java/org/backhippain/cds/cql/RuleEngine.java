@@ -38,7 +38,6 @@ public final class RuleEngine {
   private static final Logger log = LoggerFactory.getLogger(RuleEngine.class);
   private static final String FHIR_MODEL = "http://hl7.org/fhir";
   private static final String CONFIG_LIBRARY = "Config";
-  private static final String COMMON_LIBRARY = "Common";
 
   /** Common's list of the relevant drafts' references (the order hooks' gate). */
   public static final String RELEVANT_DRAFTS = "Relevant Draft References";
@@ -50,6 +49,7 @@ public final class RuleEngine {
   private final RuleCatalog catalog;
   private final Map<String, Object> siteParameters;
   private final Map<String, List<String>> expressionNames = new HashMap<>();
+  private final VersionedIdentifier common;
 
   private RuleEngine(
       ContentPackage content,
@@ -62,6 +62,7 @@ public final class RuleEngine {
     this.model = new R4FhirModelResolver(fhir);
     this.catalog = RuleCatalog.of(content);
     this.siteParameters = typedParameters(siteParameters);
+    this.common = CqlCompilation.identifier(content.cql().get(RuleCatalog.COMMON));
     for (RuleDefinition rule : catalog.rules()) {
       Set<String> names = new java.util.LinkedHashSet<>(RuleCatalog.CONTRACT);
       if (RuleCatalog.defines(compilation, content.cql().get(rule.libraryName()))
@@ -149,20 +150,22 @@ public final class RuleEngine {
           names.forEach(n -> refs.add(new EvaluationExpressionRef(n)));
           expressions.put(id, refs);
         });
+    CqlEngine engine = engine(resources);
+    Pair<String, Object> patient = new Pair<>("Patient", record.patient().getIdPart());
+    Map<String, Object> parameters =
+        parameters(
+            input.hook(),
+            record.unavailable(),
+            record.unusable(),
+            input.drafts(),
+            input.allDrafts());
+    if (alsoDefines.isEmpty() && outOfScope(engine, patient, parameters, input.now())) {
+      // Every rule's applicability starts with Common."In Scope" (RuleCatalog's contract).
+      return new Evaluation(
+          rules.stream().map(r -> new RuleResult(r, false, null, null, null)).toList(), Map.of());
+    }
     EvaluationResults results =
-        engine(resources)
-            .evaluate(
-                new EvaluationParams(
-                    expressions,
-                    new Pair<>("Patient", record.patient().getIdPart()),
-                    parameters(
-                        input.hook(),
-                        record.unavailable(),
-                        record.unusable(),
-                        input.drafts(),
-                        input.allDrafts()),
-                    null,
-                    input.now()));
+        engine.evaluate(new EvaluationParams(expressions, patient, parameters, null, input.now()));
 
     List<RuleResult> out = new ArrayList<>(rules.size());
     for (RuleDefinition rule : rules) {
@@ -183,6 +186,30 @@ public final class RuleEngine {
           }
         });
     return new Evaluation(out, defines);
+  }
+
+  /**
+   * Common's {@code "In Scope"} alone: true when it is false (an error or a null counts as in
+   * scope, so that the full evaluation reports it rule by rule).
+   */
+  private boolean outOfScope(
+      CqlEngine engine,
+      Pair<String, Object> patient,
+      Map<String, Object> parameters,
+      ZonedDateTime now) {
+    EvaluationResults scope =
+        engine.evaluate(
+            new EvaluationParams(
+                Map.of(common, List.of(new EvaluationExpressionRef(RuleCatalog.IN_SCOPE))),
+                patient,
+                parameters,
+                null,
+                now));
+    if (scope.containsExceptionsFor(common) || scope.getResultFor(common) == null) {
+      return false;
+    }
+    ExpressionResult inScope = scope.getResultFor(common).get(RuleCatalog.IN_SCOPE);
+    return inScope != null && Boolean.FALSE.equals(inScope.getValue());
   }
 
   /**
@@ -214,7 +241,6 @@ public final class RuleEngine {
     }
     Patient placeholder = new Patient();
     placeholder.setId(patientId);
-    VersionedIdentifier common = CqlCompilation.identifier(content.cql().get(COMMON_LIBRARY));
     EvaluationResults results =
         engine(List.of(placeholder))
             .evaluate(
