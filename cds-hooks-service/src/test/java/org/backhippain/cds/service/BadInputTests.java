@@ -240,11 +240,23 @@ class BadInputTests {
         client.prefetched(
             HookClient.request("patient-view", "ptref-pos-21-days"), PV, client.fhirBase());
     ObjectNode prefetch = (ObjectNode) request.get("prefetch");
+    // Procedures no rule can read (no code) are skipped before parsing: not over the cap.
     prefetch.set(
         "procedures",
         searchset(
             1_001,
             "{\"resourceType\":\"Procedure\",\"id\":\"x\",\"status\":\"completed\","
+                + "\"subject\":{\"reference\":\"Patient/ptref-pos-21-days\"}}"));
+    assertThat(client.post(PV, request).ruleIds())
+        .containsExactlyInAnyOrder("pt-referral", "self-care");
+    // 1,001 physical-therapy procedures (started before the episode): over the cap.
+    prefetch.set(
+        "procedures",
+        searchset(
+            1_001,
+            "{\"resourceType\":\"Procedure\",\"id\":\"x\",\"status\":\"completed\","
+                + "\"code\":{\"coding\":[{\"system\":\"http://snomed.info/sct\","
+                + "\"code\":\"183326003\"}]},\"performedDateTime\":\"2020-01-01\","
                 + "\"subject\":{\"reference\":\"Patient/ptref-pos-21-days\"}}"));
     var answer = client.post(PV, request);
     assertThat(answer.status()).as(answer.raw()).isEqualTo(200);

@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Evaluates the content's rules for one patient. The CQL is translated once when the engine is
  * built; each evaluation creates only a light engine over the patient's resources, sharing the
- * compiled libraries, the terminology and the FHIR model. Thread-safe.
+ * compiled libraries, the terminology and the FHIR model. A patient out of scope (Common's {@code
+ * "In Scope"}, which every rule's applicability starts with) costs that one define. Thread-safe.
  */
 public final class RuleEngine {
   private static final Logger log = LoggerFactory.getLogger(RuleEngine.class);
@@ -50,6 +51,7 @@ public final class RuleEngine {
   private final Map<String, Object> siteParameters;
   private final Map<String, List<String>> expressionNames = new HashMap<>();
   private final VersionedIdentifier common;
+  private final RetrieveSelection selection;
 
   private RuleEngine(
       ContentPackage content,
@@ -63,6 +65,7 @@ public final class RuleEngine {
     this.catalog = RuleCatalog.of(content);
     this.siteParameters = typedParameters(siteParameters);
     this.common = CqlCompilation.identifier(content.cql().get(RuleCatalog.COMMON));
+    this.selection = RetrieveSelection.of(content, terminology);
     for (RuleDefinition rule : catalog.rules()) {
       Set<String> names = new java.util.LinkedHashSet<>(RuleCatalog.CONTRACT);
       if (RuleCatalog.defines(compilation, content.cql().get(rule.libraryName()))
@@ -109,6 +112,14 @@ public final class RuleEngine {
 
   public ContentPackage content() {
     return content;
+  }
+
+  /**
+   * Which resources some retrieve of the content can match (from its data requirements, by the
+   * engine's own terminology): what a data loader need not parse.
+   */
+  public RetrieveSelection selection() {
+    return selection;
   }
 
   /** Evaluates every rule the hook triggers; rules are returned in catalog order. */

@@ -18,7 +18,8 @@ import org.backhippain.cds.fhir.FhirServers.FhirServer;
  * orders the steps, each of which is its own class:
  *
  * <ol>
- *   <li>{@link PrefetchReader}: each key's prefetch parsed once, checked against its template;
+ *   <li>{@link PrefetchReader}: each key's prefetch parsed once (what no rule reads skipped first,
+ *       {@link ResourceSelection}), checked against its template;
  *   <li>{@link FetchRefusals}: what may not be read at all (no server, not on the allow-list, token
  *       rules);
  *   <li>{@link FhirFetcher}: the rest read in parallel over the {@link OutboundClient}, paged,
@@ -54,13 +55,28 @@ public final class PatientDataLoader {
       ZoneId zone,
       OutboundClient client,
       MemoryBudget memory) {
+    this(fhir, settings, executor, zone, client, memory, ResourceSelection.EVERY);
+  }
+
+  /**
+   * @param selection which prefetched resources some rule reads: the others are skipped before
+   *     parsing
+   */
+  public PatientDataLoader(
+      FhirContext fhir,
+      FetchSettings settings,
+      ExecutorService executor,
+      ZoneId zone,
+      OutboundClient client,
+      MemoryBudget memory,
+      ResourceSelection selection) {
     if (!FhirParsing.configured(fhir) || !client.installedIn(fhir)) {
       throw new IllegalArgumentException(
           "the FHIR context must come from FhirParsing.context() with the client installed");
     }
     UsableValues values = new UsableValues(fhir, zone);
     this.settings = settings;
-    this.prefetch = new PrefetchReader(values);
+    this.prefetch = new PrefetchReader(values, selection);
     this.fetcher = new FhirFetcher(fhir, settings, executor, client);
     this.assembler = new RecordAssembler(values, settings.maxEntries());
     this.memory = memory;
@@ -92,6 +108,7 @@ public final class PatientDataLoader {
     List<FhirFetcher.Key> toFetch = new ArrayList<>();
     Map<String, String> whyFetched = new LinkedHashMap<>();
     Set<String> unusable = new TreeSet<>();
+    int foreignSkipped = 0;
 
     for (PrefetchTemplate template : templates) {
       PrefetchValue value = request.prefetch().get(template.key());
@@ -103,6 +120,7 @@ public final class PatientDataLoader {
       }
       if (value instanceof PrefetchValue.Tree tree) {
         read = prefetch.read(template, tree.node(), request.patientId());
+        foreignSkipped += read.foreignSkipped();
         if (read.complete()) {
           results.put(template.key(), read.data());
           unusable.addAll(read.dropped());
@@ -140,7 +158,12 @@ public final class PatientDataLoader {
     }
     PatientRecord record =
         assembler.assemble(
-            templates, results, request.patientId(), server.map(FhirServer::origin), unusable);
+            templates,
+            results,
+            request.patientId(),
+            server.map(FhirServer::origin),
+            unusable,
+            foreignSkipped);
     DataLoadLog.loaded(record, start, server, request.fhirServer());
     return record;
   }

@@ -35,6 +35,7 @@ final class RecordAssembler {
    * @param results each template's data, by key
    * @param origin the FHIR server's origin, named in the outcome of keys read (or tried) there
    * @param unusable element paths already removed (by the prefetch parse); added to here
+   * @param foreignSkipped prefetched entries naming another patient, skipped before parsing
    * @throws RequiredDataUnavailableException when a required key cannot be had
    */
   PatientRecord assemble(
@@ -42,9 +43,10 @@ final class RecordAssembler {
       Map<String, KeyData> results,
       String patientId,
       Optional<String> origin,
-      Set<String> unusable) {
+      Set<String> unusable,
+      int foreignSkipped) {
     Patient patient = null;
-    int foreign = 0;
+    int foreign = foreignSkipped;
     List<Resource> resources = new ArrayList<>();
     Set<String> seen = new HashSet<>();
     Set<String> unavailable = new LinkedHashSet<>();

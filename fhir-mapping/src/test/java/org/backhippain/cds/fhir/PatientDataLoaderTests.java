@@ -298,6 +298,98 @@ class PatientDataLoaderTests {
         .hasMessageContaining("another patient");
   }
 
+  /**
+   * Entries of a prefetched search that no retrieve can match are skipped before HAPI parses them:
+   * an unusable value in one is never read (nor reported in the Why), a Medication that a kept
+   * MedicationRequest names is kept, and one naming another patient is still counted by the guard.
+   */
+  @Test
+  void resourcesNoRuleReadsAreSkippedBeforeParsing() {
+    ResourceSelection selection =
+        new ResourceSelection() {
+          @Override
+          public boolean readsEvery(String type) {
+            return type.equals("Condition") || type.equals("MedicationRequest");
+          }
+
+          @Override
+          public boolean reads(String type, String system, String code) {
+            return readsEvery(type)
+                || (type.equals("Procedure") && "http://pt".equals(system) && code.equals("97110"));
+          }
+        };
+    PatientDataLoader selective =
+        new PatientDataLoader(
+            contextFor(outbound),
+            SETTINGS,
+            executor,
+            ZoneOffset.UTC,
+            outbound,
+            new MemoryBudget(64L << 20, Duration.ofSeconds(1)),
+            selection);
+    List<PrefetchTemplate> templates =
+        List.of(
+            TEMPLATES.get(0),
+            TEMPLATES.get(1),
+            TEMPLATES.get(2),
+            PrefetchTemplate.of(
+                "medications",
+                "MedicationRequest?patient={{context.patientId}}"
+                    + "&_include=MedicationRequest:medication",
+                false));
+    Map<String, PrefetchValue> prefetch = full();
+    prefetch.put(
+        "procedures",
+        prefetched(
+            """
+            {"resourceType": "Bundle", "type": "searchset", "entry": [
+              {"resource": {"resourceType": "Procedure", "id": "pt", "status": "completed",
+                "code": {"coding": [{"system": "http://x", "code": "1"},
+                                    {"system": "http://pt", "code": " 97110"}]}}},
+              {"resource": {"resourceType": "Procedure", "id": "other", "status": "completed",
+                "code": {"coding": [{"system": "http://x", "code": "1"}]},
+                "performedDateTime": "2026-02-30"}},
+              {"resource": {"resourceType": "Procedure", "id": "theirs", "status": "completed",
+                "subject": {"reference": "Patient/p2"}}},
+              {"resource": {"resourceType": "Procedure", "id": "uncoded", "status": "completed"}}
+            ]}"""));
+    prefetch.put(
+        "medications",
+        prefetched(
+            """
+            {"resourceType": "Bundle", "type": "searchset", "entry": [
+              {"resource": {"resourceType": "MedicationRequest", "id": "mr", "status": "active",
+                "intent": "order", "medicationReference": {"reference": "Medication/named"}}},
+              {"resource": {"resourceType": "Medication", "id": "named"}},
+              {"resource": {"resourceType": "Medication", "id": "unnamed"}}
+            ]}"""));
+    Map<String, PrefetchValue> untouched = prefetch(prefetch);
+    PatientRecord record = selective.load(templates, request(prefetch, null));
+
+    assertThat(record.resources())
+        .extracting(r -> r.fhirType() + "/" + r.getIdPart())
+        .containsExactly(
+            "Condition/c1", "Procedure/pt", "MedicationRequest/mr", "Medication/named");
+    assertThat(record.unusable()).isEmpty();
+    // The same prefetch read whole: everything parsed, the bad date reported.
+    PatientRecord whole = loader.load(templates, request(untouched, null));
+    assertThat(whole.resources()).hasSize(7);
+    assertThat(whole.unusable()).containsExactly("Procedure.performedDateTime");
+  }
+
+  /** A fresh copy of each prefetch tree (reading a prefetch changes its tree). */
+  static Map<String, PrefetchValue> prefetch(Map<String, PrefetchValue> prefetch) {
+    Map<String, PrefetchValue> copy = new HashMap<>();
+    prefetch.forEach(
+        (k, v) ->
+            copy.put(
+                k,
+                v instanceof PrefetchValue.Tree tree
+                    ? PrefetchValue.tree(tree.node().deepCopy())
+                    : v));
+    return copy;
+  }
+
   @Test
   void resourcesNamingAnotherPatientAreDropped() {
     Condition mine = condition("c1");

@@ -128,14 +128,17 @@ class EngineConfiguration {
       CdsProperties properties,
       ExecutorService fhirFetchExecutor,
       OutboundClient outboundClient,
-      MemoryBudget budget) {
+      MemoryBudget budget,
+      RuleEngine engine) {
+    log.info("prefetched resources parsed: {}", engine.selection());
     return new PatientDataLoader(
         fhir,
         fetchSettings(properties, budget),
         fhirFetchExecutor,
         properties.timeZone(),
         outboundClient,
-        budget);
+        budget,
+        engine.selection());
   }
 
   @Bean
