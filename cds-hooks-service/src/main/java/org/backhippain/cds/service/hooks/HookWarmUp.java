@@ -34,7 +34,9 @@ import org.springframework.stereotype.Component;
  * the outbound client (its pool, the address and token checks, the byte counter, HAPI's client and
  * parser) from a {@link WarmUpFhirServer} on a loopback port of this process, allowed for these
  * calls only. The set is fixed (it does not grow with the test cases); it runs {@code
- * cds.warm-up.rounds} times. Nothing is stored, counted or logged per request.
+ * cds.warm-up.rounds} times through the hook path and {@code cds.warm-up.fetch-rounds} times
+ * through the fetch path (whose evaluation and rendering the hook path has already warmed). Nothing
+ * is stored, counted or logged per request.
  */
 @Component
 class HookWarmUp implements ApplicationRunner {
@@ -54,6 +56,7 @@ class HookWarmUp implements ApplicationRunner {
   private final CardLog feedback;
   private final List<Request> requests;
   private final int rounds;
+  private final int fetchRounds;
 
   HookWarmUp(
       HookRequests hookRequests,
@@ -64,7 +67,8 @@ class HookWarmUp implements ApplicationRunner {
       ServiceCatalog services,
       ObjectMapper json,
       CardLog feedback,
-      @Value("${cds.warm-up.rounds:8}") int rounds) {
+      @Value("${cds.warm-up.rounds:8}") int rounds,
+      @Value("${cds.warm-up.fetch-rounds:2}") int fetchRounds) {
     this.hookRequests = hookRequests;
     this.loader = loader;
     this.engine = engine;
@@ -73,6 +77,7 @@ class HookWarmUp implements ApplicationRunner {
     this.feedback = feedback;
     this.requests = requests(content, json);
     this.rounds = rounds;
+    this.fetchRounds = fetchRounds;
   }
 
   /** The package's warm-up requests, in file order. */
@@ -152,7 +157,7 @@ class HookWarmUp implements ApplicationRunner {
 
   /** The same requests without prefetch, read from a loopback FHIR server allowed for them only. */
   private void warmFetchPath() {
-    if (requests.isEmpty()) {
+    if (requests.isEmpty() || fetchRounds < 1) {
       return;
     }
     long start = System.nanoTime();
@@ -160,7 +165,7 @@ class HookWarmUp implements ApplicationRunner {
     int failed = 0;
     try (WarmUpFhirServer server = new WarmUpFhirServer(requests, services)) {
       FhirServers allowed = FhirServers.of(List.of(server.base()));
-      for (int round = 0; round < rounds; round++) {
+      for (int round = 0; round < fetchRounds; round++) {
         for (Request r : requests) {
           CdsRequest prefetched = r.request();
           CdsRequest fetching =
