@@ -75,7 +75,10 @@ class OperatorAccessTests extends SecuredService {
 
   @Test
   void everythingElseIsDeniedByDefault() {
-    for (String path : new String[] {"/", "/nope", "/bench/floor/" + PV, "/fhir/metadata"}) {
+    for (String path :
+        new String[] {
+          "/", "/nope", "/bench/floor/" + PV, "/bench/json-floor/" + PV, "/fhir/metadata"
+        }) {
       HttpResponse<String> response = get(path, null);
       assertThat(response.statusCode()).as(path).isEqualTo(401);
       assertThat(response.body()).as(path).contains("\"error\":\"unauthorized\"");

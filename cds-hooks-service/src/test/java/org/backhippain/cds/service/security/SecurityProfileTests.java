@@ -45,6 +45,18 @@ class SecurityProfileTests {
     return send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)));
   }
 
+  static HttpResponse<String> post(int port, String path, String json) throws Exception {
+    return send(
+        HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(json)));
+  }
+
+  /** The benchmark's floors (bench profile): parsed but not evaluated, and JSON tree only. */
+  static final String[] FLOORS = {
+    "/bench/floor/back-hip-pain-patient-view", "/bench/json-floor/back-hip-pain-patient-view"
+  };
+
   static HttpResponse<String> preflight(int port, String origin) throws Exception {
     return send(
         HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/cds-services"))
@@ -72,20 +84,35 @@ class SecurityProfileTests {
       int port = port(app);
       assertThat(get(port, "/cds-services").statusCode()).isEqualTo(401);
       assertThat(get(port, "/fhir/metadata").statusCode()).isEqualTo(401);
-      HttpResponse<String> bench =
-          send(
-              HttpRequest.newBuilder(
-                      URI.create(
-                          "http://localhost:" + port + "/bench/floor/back-hip-pain-patient-view"))
-                  .header("Content-Type", "application/json")
-                  .POST(HttpRequest.BodyPublishers.ofString("{}")));
-      assertThat(bench.statusCode()).isEqualTo(401);
+      for (String floor : FLOORS) {
+        assertThat(post(port, floor, "{}").statusCode()).as(floor).isEqualTo(401);
+      }
       HttpResponse<String> foreign = preflight(port, "https://sandbox.cds-hooks.org");
       assertThat(foreign.statusCode()).isEqualTo(403);
       assertThat(foreign.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
       assertThat(CapturedLogsAccess.lines())
           .anyMatch(line -> line.contains("bench profile without demo: /bench is refused"))
           .noneMatch(line -> line.contains("generated security password"));
+    }
+  }
+
+  @Test
+  void benchBesideTheDemoOpensBothFloorsWhichAnswerNoCards() throws Exception {
+    try (ConfigurableApplicationContext app = start("--spring.profiles.active=demo,bench")) {
+      int port = port(app);
+      String hook = HookClient.smokerWithBackPain("floor-" + UUID.randomUUID()).toString();
+      for (String floor : FLOORS) {
+        HttpResponse<String> answer = post(port, floor, hook);
+        assertThat(answer.statusCode()).as(floor).isEqualTo(200);
+        assertThat(answer.body()).as(floor).isEqualTo("{\"cards\":[]}");
+        // Still the service's strict JSON reading: a body that is not one JSON document is a 400.
+        assertThat(post(port, floor, "{\"hook\": ").statusCode()).as(floor).isEqualTo(400);
+      }
+      assertThat(
+              post(port, "/bench/json-floor/back-hip-pain-patient-view", "{\"a\":1,\"a\":2}")
+                  .statusCode())
+          .as("a key twice")
+          .isEqualTo(400);
     }
   }
 
@@ -157,6 +184,11 @@ class SecurityProfileTests {
                           HookClient.smokerWithBackPain("proxy-" + UUID.randomUUID()).toString())));
       assertThat(answer.statusCode()).isEqualTo(200);
       assertThat(answer.body()).contains("\"url\":\"https://cds.proxy.test/review/");
+      for (String floor : FLOORS) {
+        assertThat(post(port(app), floor, "{}").statusCode())
+            .as("no floor without the bench profile: " + floor)
+            .isEqualTo(401);
+      }
     }
   }
 }
