@@ -61,7 +61,7 @@ public final class RuleEngine {
     this.content = content;
     this.compilation = compilation;
     this.terminology = new ContentTerminology(content);
-    this.model = new R4FhirModelResolver(fhir);
+    this.model = new SimplePathModelResolver(fhir);
     this.catalog = RuleCatalog.of(content);
     this.siteParameters = typedParameters(siteParameters);
     this.common = CqlCompilation.identifier(content.cql().get(RuleCatalog.COMMON));
