@@ -28,25 +28,38 @@ import org.springframework.context.annotation.Profile;
 class DemoConfiguration {
   private static final Logger log = LoggerFactory.getLogger(DemoConfiguration.class);
 
+  /**
+   * The example patients, read on a background thread: readiness does not wait for them (their
+   * number grows with the test cases), and a request to {@code /fhir} before they are read waits
+   * for them.
+   */
   @Bean
-  DemoPatientStore demoPatientStore(
+  DemoPatientStore.Loading demoPatientStore(
       ContentPackage content,
       FhirContext fhir,
       Clock clock,
       @Value("${cds.demo.shift-dates:true}") boolean shiftDates) {
-    DemoPatientStore store =
-        new DemoPatientStore(DemoPatientStore.examples(content, fhir), fhir, clock, shiftDates);
     log.warn(
-        "DEMO profile: an open FHIR server with {} example patients is served under /fhir"
-            + " (dates shifted to today: {}). Not for real patient data.",
-        store.patientIds().size(),
+        "DEMO profile: an open FHIR server with the package's example patients is served under"
+            + " /fhir (dates shifted to today: {}). Not for real patient data.",
         shiftDates);
-    return store;
+    return new DemoPatientStore.Loading(
+        () -> {
+          long start = System.nanoTime();
+          DemoPatientStore store =
+              new DemoPatientStore(
+                  DemoPatientStore.examples(content, fhir), fhir, clock, shiftDates);
+          log.info(
+              "demo FHIR server: {} example patients read in {} ms",
+              store.patientIds().size(),
+              (System.nanoTime() - start) / 1_000_000);
+          return store;
+        });
   }
 
   @Bean
   ServletRegistrationBean<RestfulServer> demoFhirServer(
-      FhirContext fhir, ContentPackage content, DemoPatientStore store) {
+      FhirContext fhir, ContentPackage content, DemoPatientStore.Loading store) {
     List<IResourceProvider> providers = new ArrayList<>();
     // A provider for every type the prefetch keys bring (the EHR data the service reads).
     for (String type : PrefetchKeys.of(content).types()) {

@@ -1,6 +1,7 @@
 package org.backhippain.cds.service.demo;
 
 import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.rest.server.exceptions.InternalErrorException;
 import ca.uhn.fhir.util.FhirTerser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -16,6 +17,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import org.backhippain.cds.cql.ContentPackage;
 import org.hl7.fhir.r4.model.BaseDateTimeType;
 import org.hl7.fhir.r4.model.Bundle;
@@ -85,6 +91,34 @@ final class DemoPatientStore {
         }
       }
       patientIds.add(c.patientId());
+    }
+  }
+
+  /** A store being read on its own thread; {@link #get} waits for it (at most two minutes). */
+  static final class Loading implements Supplier<DemoPatientStore> {
+    private final CompletableFuture<DemoPatientStore> store;
+
+    Loading(Supplier<DemoPatientStore> read) {
+      this.store =
+          CompletableFuture.supplyAsync(
+              read,
+              task -> {
+                Thread reader = new Thread(task, "demo-patients");
+                reader.setDaemon(true);
+                reader.start();
+              });
+    }
+
+    @Override
+    public DemoPatientStore get() {
+      try {
+        return store.get(2, TimeUnit.MINUTES);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InternalErrorException("interrupted while the demo patients were read");
+      } catch (ExecutionException | TimeoutException e) {
+        throw new InternalErrorException("the demo patients could not be read");
+      }
     }
   }
 

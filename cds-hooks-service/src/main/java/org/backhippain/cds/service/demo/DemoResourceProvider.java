@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Base;
 import org.hl7.fhir.r4.model.CodeableConcept;
@@ -36,10 +37,10 @@ import org.hl7.fhir.r4.model.Resource;
 final class DemoResourceProvider implements IResourceProvider {
   private final Class<? extends IBaseResource> type;
   private final String typeName;
-  private final DemoPatientStore store;
+  private final Supplier<DemoPatientStore> store;
 
   DemoResourceProvider(
-      Class<? extends IBaseResource> type, String typeName, DemoPatientStore store) {
+      Class<? extends IBaseResource> type, String typeName, Supplier<DemoPatientStore> store) {
     this.type = type;
     this.typeName = typeName;
     this.store = store;
@@ -52,7 +53,10 @@ final class DemoResourceProvider implements IResourceProvider {
 
   @Read
   public IBaseResource read(@IdParam IdType id) {
-    return store.get(typeName, id.getIdPart()).orElseThrow(() -> new ResourceNotFoundException(id));
+    return store
+        .get()
+        .get(typeName, id.getIdPart())
+        .orElseThrow(() -> new ResourceNotFoundException(id));
   }
 
   @Search(allowUnknownParams = true)
@@ -64,7 +68,7 @@ final class DemoResourceProvider implements IResourceProvider {
       @OptionalParam(name = "status") TokenOrListParam status,
       @IncludeParam(allow = {"MedicationRequest:medication"}) Set<Include> includes) {
     List<IBaseResource> out = new ArrayList<>();
-    for (Resource resource : store.all(typeName)) {
+    for (Resource resource : store.get().all(typeName)) {
       if ((id == null || id.getValue().equals(resource.getIdElement().getIdPart()))
           && belongsTo(resource, patient)
           && belongsTo(resource, subject)
@@ -88,6 +92,7 @@ final class DemoResourceProvider implements IResourceProvider {
         String medicationId = request.getMedicationReference().getReferenceElement().getIdPart();
         if (medicationId != null && !included.containsKey(medicationId)) {
           store
+              .get()
               .get("Medication", medicationId)
               .ifPresent(
                   medication -> {
