@@ -383,23 +383,18 @@ public final class LoadBenchmark {
   }
 
   static int status(String url, String body) throws Exception {
-    return HTTP.send(
-            HttpRequest.newBuilder(URI.create(url))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body))
-                .build(),
-            HttpResponse.BodyHandlers.discarding())
-        .statusCode();
+    return HTTP.send(postOf(url, body), HttpResponse.BodyHandlers.discarding()).statusCode();
   }
 
   static String post(String url, String body) throws Exception {
-    return HTTP.send(
-            HttpRequest.newBuilder(URI.create(url))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body))
-                .build(),
-            HttpResponse.BodyHandlers.ofString())
-        .body();
+    return HTTP.send(postOf(url, body), HttpResponse.BodyHandlers.ofString()).body();
+  }
+
+  static HttpRequest postOf(String url, String body) {
+    return HttpRequest.newBuilder(URI.create(url))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body))
+        .build();
   }
 
   record Result(double p50, double p99, double throughput) {}

@@ -67,14 +67,18 @@ class PatientDataLoaderTests {
   @BeforeEach
   void reset() {
     server.resetAll();
-    loader =
-        new PatientDataLoader(
-            contextFor(outbound),
-            SETTINGS,
-            executor,
-            ZoneOffset.UTC,
-            outbound,
-            new MemoryBudget(64L << 20, Duration.ofSeconds(1)));
+    loader = loader(ResourceSelection.EVERY);
+  }
+
+  static PatientDataLoader loader(ResourceSelection selection) {
+    return new PatientDataLoader(
+        contextFor(outbound),
+        SETTINGS,
+        executor,
+        ZoneOffset.UTC,
+        outbound,
+        new MemoryBudget(64L << 20, Duration.ofSeconds(1)),
+        selection);
   }
 
   /** Request JSON as the service reads it: decimals kept exactly. */
@@ -318,15 +322,7 @@ class PatientDataLoaderTests {
                 || (type.equals("Procedure") && "http://pt".equals(system) && code.equals("97110"));
           }
         };
-    PatientDataLoader selective =
-        new PatientDataLoader(
-            contextFor(outbound),
-            SETTINGS,
-            executor,
-            ZoneOffset.UTC,
-            outbound,
-            new MemoryBudget(64L << 20, Duration.ofSeconds(1)),
-            selection);
+    PatientDataLoader selective = loader(selection);
     List<PrefetchTemplate> templates =
         List.of(
             TEMPLATES.get(0),
