@@ -47,20 +47,8 @@ public final class PatientDataLoader {
    * @param zone the service's time zone: every date-time read is put into it ({@link FactDates},
    *     within the edge step {@link UsableValues})
    * @param memory the memory budget fetched bytes are reserved from (shared with request bodies)
-   */
-  public PatientDataLoader(
-      FhirContext fhir,
-      FetchSettings settings,
-      ExecutorService executor,
-      ZoneId zone,
-      OutboundClient client,
-      MemoryBudget memory) {
-    this(fhir, settings, executor, zone, client, memory, ResourceSelection.EVERY);
-  }
-
-  /**
    * @param selection which prefetched resources some rule reads: the others are skipped before
-   *     parsing
+   *     parsing ({@link ResourceSelection#EVERY}: none)
    */
   public PatientDataLoader(
       FhirContext fhir,

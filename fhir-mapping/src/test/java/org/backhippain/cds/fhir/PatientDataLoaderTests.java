@@ -156,7 +156,8 @@ class PatientDataLoaderTests {
             executor,
             ZoneOffset.UTC,
             outbound,
-            new MemoryBudget(64L << 20, Duration.ofSeconds(1)));
+            new MemoryBudget(64L << 20, Duration.ofSeconds(1)),
+            ResourceSelection.EVERY);
     Resource[] three = {condition("c1"), condition("c2"), condition("c3")};
     Procedure procedure = new Procedure();
     procedure.setId("x1");
@@ -564,7 +565,13 @@ class PatientDataLoaderTests {
             org.apache.http.impl.conn.SystemDefaultDnsResolver.INSTANCE,
             new AddressRules(List.of()));
     return new PatientDataLoader(
-        contextFor(client), settings, executor, ZoneOffset.UTC, client, memory);
+        contextFor(client),
+        settings,
+        executor,
+        ZoneOffset.UTC,
+        client,
+        memory,
+        ResourceSelection.EVERY);
   }
 
   /** A context as the service configures it, its HAPI clients on {@code client}. */
@@ -585,7 +592,8 @@ class PatientDataLoaderTests {
                 executor,
                 ZoneOffset.UTC,
                 outbound,
-                new MemoryBudget(64L << 20, Duration.ofSeconds(1))));
+                new MemoryBudget(64L << 20, Duration.ofSeconds(1)),
+                ResourceSelection.EVERY));
   }
 
   @Test

@@ -54,7 +54,8 @@ class DemoConfiguration {
               store.patientIds().size(),
               (System.nanoTime() - start) / 1_000_000);
           return store;
-        });
+        },
+        failure -> log.error("demo FHIR server: the example patients could not be read", failure));
   }
 
   @Bean

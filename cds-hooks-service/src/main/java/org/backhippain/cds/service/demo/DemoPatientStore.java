@@ -21,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.backhippain.cds.cql.ContentPackage;
 import org.hl7.fhir.r4.model.BaseDateTimeType;
@@ -98,7 +99,8 @@ final class DemoPatientStore {
   static final class Loading implements Supplier<DemoPatientStore> {
     private final CompletableFuture<DemoPatientStore> store;
 
-    Loading(Supplier<DemoPatientStore> read) {
+    /** Starts reading; {@code failed} hears of a failure once (a request then gets 500). */
+    Loading(Supplier<DemoPatientStore> read, Consumer<Throwable> failed) {
       this.store =
           CompletableFuture.supplyAsync(
               read,
@@ -107,6 +109,11 @@ final class DemoPatientStore {
                 reader.setDaemon(true);
                 reader.start();
               });
+      store.exceptionally(
+          e -> {
+            failed.accept(e);
+            return null;
+          });
     }
 
     @Override
@@ -117,7 +124,7 @@ final class DemoPatientStore {
         Thread.currentThread().interrupt();
         throw new InternalErrorException("interrupted while the demo patients were read");
       } catch (ExecutionException | TimeoutException e) {
-        throw new InternalErrorException("the demo patients could not be read");
+        throw new InternalErrorException("the demo patients could not be read", e);
       }
     }
   }
